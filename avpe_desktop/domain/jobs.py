@@ -1,0 +1,92 @@
+"""Render jobs, their paid steps, and the seed-shaped render result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from avpe_desktop.domain._base import Model, new_id, utc_now
+from avpe_desktop.domain.settings import RenderSettings
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    PARTIAL = "partial"
+    DONE = "done"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class StepKind(StrEnum):
+    SCRIPT = "script"
+    KEYFRAME = "keyframe"
+    VIDEO = "video"
+    THUMBNAIL = "thumbnail"
+    MERGE = "merge"
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Step(Model):
+    """One unit of work, usually paid; `key` is the content hash of its inputs."""
+
+    id: str = Field(default_factory=new_id)
+    job_id: str
+    kind: StepKind
+    key: str
+    segment: int | None = None
+    status: StepStatus = StepStatus.PENDING
+    attempts: int = Field(default=0, ge=0)
+    operation_name: str | None = None
+    result_path: str | None = None
+    cost_usd: float = Field(default=0.0, ge=0)
+    error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class MergedVideo(Model):
+    success: bool
+    output_filename: str | None = None
+    path: str | None = None
+    error: str | None = None
+
+
+class RenderResult(Model):
+    """Mirrors the seed's generate-daily-character-videos response."""
+
+    success_count: int = Field(ge=0)
+    total_segments: int = Field(ge=0)
+    video_urls: list[str] = Field(default_factory=list)
+    merged_video: MergedVideo | None = None
+    thumbnail: str | None = None
+    errors: dict[int, str] = Field(default_factory=dict)
+
+
+class Job(Model):
+    id: str = Field(default_factory=new_id)
+    project_id: str
+    engine: str
+    status: JobStatus = JobStatus.QUEUED
+    settings: RenderSettings = Field(default_factory=RenderSettings)
+    cost_estimate_usd: float = Field(default=0.0, ge=0)
+    cost_spent_usd: float = Field(default=0.0, ge=0)
+    error: str | None = None
+    result: RenderResult | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)

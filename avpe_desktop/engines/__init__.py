@@ -1,0 +1,1 @@
+"""AI back ends behind small protocols: Google (paid) and local (offline)."""

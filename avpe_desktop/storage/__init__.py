@@ -1,0 +1,1 @@
+"""Where things are kept: the library database, project folders, caches, uploads."""
