@@ -2,7 +2,15 @@
 
 from avpe_desktop.domain.character import Character, CharacterDetails
 from avpe_desktop.domain.content import Brief, Content, CreatureSound, Format, Segment
-from avpe_desktop.domain.jobs import Job, JobStatus, MergedVideo, RenderResult, Step, StepKind, StepStatus
+from avpe_desktop.domain.jobs import (
+    Job,
+    JobStatus,
+    MergedVideo,
+    RenderResult,
+    Step,
+    StepKind,
+    StepStatus,
+)
 from avpe_desktop.domain.project import Project
 from avpe_desktop.domain.settings import AspectRatio, RenderSettings, Resolution, frame_size
 

@@ -16,8 +16,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     it is flushed to disk and renamed over `path`, on failure it is removed."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem[:40]}.", suffix=f".tmp{target.suffix}",
-                                    dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem[:40]}.", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:

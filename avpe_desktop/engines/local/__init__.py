@@ -1,0 +1,1 @@
+"""Offline engine: scripts, keyframes and interpolated clips with no network."""

@@ -1,0 +1,1 @@
+"""Video and image plumbing: ffmpeg, probing, frames, merging, image validation."""
