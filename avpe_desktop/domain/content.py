@@ -58,12 +58,15 @@ class Segment(Model):
     dialogue: str | None = None
     duration: Literal[4, 6, 8] | None = None
 
+    def sound_names(self) -> list[str]:
+        return [s if isinstance(s, str) else s.sound for s in self.creature_sounds]
+
     def video_prompt(self, character_description: str = "") -> str:
         """The text a video model gets for this segment, character first so it anchors identity."""
         parts = [character_description, f"Scene: {self.scene}.", f"Action: {self.action}."]
         if self.camera:
             parts.append(f"Camera: {self.camera}.")
-        sounds = [s if isinstance(s, str) else s.sound for s in self.creature_sounds]
+        sounds = self.sound_names()
         if sounds:
             parts.append("Creature sounds: " + ", ".join(sounds) + ".")
         if self.dialogue:

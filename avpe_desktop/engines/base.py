@@ -150,3 +150,5 @@ class Engine:
     analyst: CharacterAnalyst
     painter: FramePainter
     video: VideoMaker
+    poll_interval: float = 10.0
+    """Seconds between polls of a video operation: Veo takes minutes, the local engine seconds."""

@@ -1,0 +1,392 @@
+"""`avpe`: the app's work from a terminal, in the seed API's JSON shapes.
+
+Every command opens the same library and workspace as the desktop app (or `AVPE_HOME`'s), and
+every failure a creator can cause ends in one readable line and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from avpe_desktop import __version__
+from avpe_desktop.characters import (
+    CharacterError,
+    analyse_character,
+    find_character,
+    image_path,
+    import_character,
+    remove_character,
+)
+from avpe_desktop.context import AppContext
+from avpe_desktop.domain import (
+    AspectRatio,
+    Brief,
+    Character,
+    Content,
+    Format,
+    RenderSettings,
+    Resolution,
+)
+from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE
+from avpe_desktop.engines.base import Engine, EngineError
+from avpe_desktop.engines.registry import create_engine
+from avpe_desktop.media.ffmpeg import MediaError
+from avpe_desktop.media.images import ImageRejectedError
+from avpe_desktop.pipeline.cinematographer import RenderInputs, render
+from avpe_desktop.pipeline.progress import ProgressEvent
+from avpe_desktop.pipeline.screenwriter import write_script
+from avpe_desktop.projects import create_project
+from avpe_desktop.secrets import SecretRedactor
+from avpe_desktop.storage.layout import ProjectLayout
+from avpe_desktop.storage.repository import LibraryError
+
+EXIT_USER_ERROR = 1
+EXIT_NOT_BUILT = 2
+
+DEMO_IDEA = "Floof discovers a mysterious box"
+DEMO_CHARACTER = "Floof"
+
+_EXPECTED_ERRORS = (
+    CharacterError,
+    ImageRejectedError,
+    ValidationError,
+    LibraryError,
+    EngineError,
+    MediaError,
+    OSError,
+    ValueError,
+)
+
+
+class NotBuiltError(RuntimeError):
+    """A command whose engine is not part of this build yet."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        with AppContext.open() as ctx:
+            return args.handler(ctx, args)
+    except NotBuiltError as exc:
+        print(f"avpe: {exc}", file=sys.stderr)
+        return EXIT_NOT_BUILT
+    except json.JSONDecodeError as exc:
+        print(f"avpe: that file is not valid JSON ({exc})", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except _EXPECTED_ERRORS as exc:
+        print(f"avpe: {SecretRedactor.redact(_one_line(exc))}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("avpe: stopped.", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="avpe", description="Character videos from an idea and an image."
+    )
+    parser.add_argument("--version", action="version", version=f"avpe {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "--engine", choices=["auto", "local", "google"], help="override the engine in Settings"
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    character = commands.add_parser("character", help="the character library")
+    character_commands = character.add_subparsers(title="character commands", metavar="ACTION")
+    add = character_commands.add_parser("add", help="import a character from an image")
+    add.add_argument("image", type=Path, help="PNG, JPEG or WebP file")
+    add.add_argument("--name", help="character name (default: the file name)")
+    add.add_argument("--creature-language", default=DEFAULT_CREATURE_LANGUAGE)
+    add.add_argument("--no-analyse", action="store_true", help="skip filling in the details")
+    add.set_defaults(handler=_character_add)
+    listing = character_commands.add_parser("list", help="list characters")
+    listing.add_argument("--search", default="")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_character_list)
+    show = character_commands.add_parser("show", help="show one character's details")
+    show.add_argument("character", help="name or id")
+    show.set_defaults(handler=_character_show)
+    remove = character_commands.add_parser("remove", help="delete a character")
+    remove.add_argument("character", help="name or id")
+    remove.add_argument("--yes", action="store_true", help="confirm the deletion")
+    remove.set_defaults(handler=_character_remove)
+
+    write = commands.add_parser("write", help="write a script (the seed's content JSON)")
+    write.add_argument("idea")
+    _brief_arguments(write)
+    write.add_argument("-o", "--output", type=Path, help="write the JSON here (default: stdout)")
+    write.set_defaults(handler=_write)
+
+    render_cmd = commands.add_parser("render", help="render a script into videos")
+    render_cmd.add_argument("content", type=Path, help="content JSON from `avpe write`")
+    render_cmd.add_argument("--character", required=True, help="name or id")
+    _render_arguments(render_cmd)
+    render_cmd.set_defaults(handler=_render)
+
+    jobs = commands.add_parser("jobs", help="the render queue")
+    jobs.set_defaults(handler=_not_built("the persistent render queue ('avpe jobs')"))
+
+    demo = commands.add_parser(
+        "demo", help="write and render a video of the sample character, offline"
+    )
+    demo.add_argument("--idea", default=DEMO_IDEA)
+    demo.add_argument("--segments", type=int, default=7)
+    demo.add_argument("--seed", type=int, default=0)
+    _render_arguments(demo)
+    demo.set_defaults(handler=_demo)
+
+    emulator = commands.add_parser("emulator", help="serve the Google API emulator")
+    emulator.set_defaults(handler=_not_built("the Google API emulator ('avpe emulator')"))
+    return parser
+
+
+def _brief_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--character", required=True, help="name or id")
+    parser.add_argument("--format", choices=[f.value for f in Format], default="daily_character")
+    parser.add_argument("--segments", type=int, default=7, help="1 to 20 (default 7)")
+    parser.add_argument("--dialogue", action="store_true", help="allow spoken lines")
+    parser.add_argument("--creature-language", help="default: the character's own")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _render_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--resolution", choices=[r.value for r in Resolution])
+    parser.add_argument("--aspect-ratio", choices=[a.value for a in AspectRatio])
+    parser.add_argument("--duration", type=int, choices=[4, 6, 8])
+    parser.add_argument("--no-merge", action="store_true", help="keep the segments separate")
+    parser.add_argument("--crossfade", type=float, help="seconds of crossfade between segments")
+    parser.add_argument("--json", action="store_true", help="print the seed's result JSON")
+
+
+def _not_built(what: str) -> Callable[[AppContext, argparse.Namespace], int]:
+    def handler(_ctx: AppContext, _args: argparse.Namespace) -> int:
+        raise NotBuiltError(f"{what} is not part of this build yet.")
+
+    return handler
+
+
+def _character_add(ctx: AppContext, args: argparse.Namespace) -> int:
+    name = args.name or args.image.stem
+    character = import_character(ctx.library, ctx.dirs.data, args.image, name)
+    if args.creature_language != character.details.creature_language:
+        details = character.details.model_copy(
+            update={"creature_language": args.creature_language}
+        )
+        character = character.model_copy(update={"details": details})
+        ctx.library.update_character(character)
+    if not args.no_analyse:
+        engine = _engine(ctx, args)
+        character = asyncio.run(
+            analyse_character(ctx.library, ctx.dirs.data, character, engine.analyst)
+        )
+    print(f"Added {character.name} ({character.width}×{character.height}, id {character.id})")
+    if character.details.video_prompt_description:
+        print(f"  {character.details.video_prompt_description}")
+    return 0
+
+
+def _character_list(ctx: AppContext, args: argparse.Namespace) -> int:
+    characters = ctx.library.list_characters(args.search)
+    if args.json:
+        print(json.dumps([c.model_dump(mode="json") for c in characters], indent=2))
+        return 0
+    if not characters:
+        print("No characters yet. Add one with: avpe character add IMAGE --name NAME")
+    for character in characters:
+        print(f"{character.name:<24} {character.width}×{character.height:<6} {character.id}")
+    return 0
+
+
+def _character_show(ctx: AppContext, args: argparse.Namespace) -> int:
+    character = find_character(ctx.library, args.character)
+    print(character.model_dump_json(indent=2))
+    return 0
+
+
+def _character_remove(ctx: AppContext, args: argparse.Namespace) -> int:
+    character = find_character(ctx.library, args.character)
+    if not args.yes:
+        print(f"This deletes {character.name} from the library; add --yes to confirm.")
+        return EXIT_USER_ERROR
+    remove_character(ctx.library, ctx.dirs.data, character)
+    print(f"Deleted {character.name}.")
+    return 0
+
+
+def _write(ctx: AppContext, args: argparse.Namespace) -> int:
+    character = find_character(ctx.library, args.character)
+    brief = _brief(args, character, args.idea)
+    content = asyncio.run(write_script(_engine(ctx, args).writer, brief, character.details))
+    text = content.to_seed_json()
+    if args.output:
+        args.output.write_text(text + "\n", encoding="utf-8")
+        print(f"Wrote '{content.title}' ({len(content.segments)} segments) to {args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def _render(ctx: AppContext, args: argparse.Namespace) -> int:
+    character = find_character(ctx.library, args.character)
+    content = Content.from_seed_json(args.content.read_bytes())
+    return _render_content(ctx, args, _engine(ctx, args), character, content, brief=None)
+
+
+def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
+    """The README's main job: the sample character, a script and a merged video, offline
+    unless Google credentials are configured."""
+    engine = _engine(ctx, args)
+    character = _sample_character(ctx, engine)
+    args.format, args.dialogue, args.creature_language = "daily_character", False, None
+    brief = _brief(args, character, args.idea)
+    content = asyncio.run(write_script(engine.writer, brief, character.details))
+    print(f"Wrote '{content.title}' ({len(content.segments)} segments) with the {engine.name} "
+          "engine", file=sys.stderr)
+    return _render_content(ctx, args, engine, character, content, brief)
+
+
+def _sample_character(ctx: AppContext, engine: Engine) -> Character:
+    try:
+        return find_character(ctx.library, DEMO_CHARACTER)
+    except CharacterError:
+        sample = resources.files("avpe_desktop") / "resources" / "characters" / "floof.png"
+        with resources.as_file(sample) as path:
+            character = import_character(ctx.library, ctx.dirs.data, path, DEMO_CHARACTER)
+        return asyncio.run(analyse_character(ctx.library, ctx.dirs.data, character,
+                                             engine.analyst))
+
+
+def _render_content(
+    ctx: AppContext,
+    args: argparse.Namespace,
+    engine: Engine,
+    character: Character,
+    content: Content,
+    brief: Brief | None,
+) -> int:
+    settings = _render_settings(ctx, args)
+    _project, layout = create_project(
+        ctx.library, ctx.workspace, content, settings, character.id, brief
+    )
+    inputs = RenderInputs(
+        content=content,
+        character_png=image_path(ctx.dirs.data, character).read_bytes(),
+        character_description=character.details.video_prompt_description,
+        creature_language=character.details.creature_language,
+        settings=settings,
+        layout=layout,
+    )
+    printer = _ProgressPrinter(sys.stderr)
+    result = asyncio.run(render(engine, inputs, printer))
+    printer.close()
+    if args.json:
+        print(result.model_dump_json(indent=2, exclude_none=True))
+    else:
+        _print_result_summary(layout, result.merged_video.path if result.merged_video else None,
+                              result.success_count, result.total_segments, result.errors)
+    return 0 if result.success_count == result.total_segments else EXIT_USER_ERROR
+
+
+def _print_result_summary(
+    layout: ProjectLayout, merged: str | None, ok: int, total: int, errors: dict[int, str]
+) -> None:
+    print(f"{ok} of {total} segments rendered in {layout.root}")
+    for number, message in sorted(errors.items()):
+        print(f"  segment {number} failed: {message}")
+    if merged:
+        print(merged)
+
+
+def _brief(args: argparse.Namespace, character: Character, idea: str) -> Brief:
+    return Brief(
+        idea=idea,
+        character_name=character.name,
+        creature_language=args.creature_language or character.details.creature_language,
+        num_segments=args.segments,
+        allow_dialogue=args.dialogue,
+        format=args.format,
+        seed=args.seed,
+    )
+
+
+def _render_settings(ctx: AppContext, args: argparse.Namespace) -> RenderSettings:
+    update = {
+        key: value
+        for key, value in {
+            "resolution": args.resolution,
+            "aspect_ratio": args.aspect_ratio,
+            "duration": args.duration,
+            "crossfade_seconds": args.crossfade,
+        }.items()
+        if value is not None
+    }
+    if args.no_merge:
+        update["auto_merge"] = False
+    return RenderSettings.model_validate({**ctx.settings.render.model_dump(), **update})
+
+
+def _engine(ctx: AppContext, args: argparse.Namespace) -> Engine:
+    return create_engine(ctx.settings, args.engine)
+
+
+class _ProgressPrinter:
+    """One self-rewriting line on a terminal; plain lines when piped, so logs stay readable."""
+
+    WIDTH = 28
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+
+    def __call__(self, event: ProgressEvent) -> None:
+        filled = round(event.fraction * self.WIDTH)
+        bar = "█" * filled + "·" * (self.WIDTH - filled)
+        eta = f" · about {event.eta_seconds:.0f} s left" if event.eta_seconds else ""
+        line = f"[{bar}] {event.fraction:4.0%} {event.message}{eta}"
+        if self.live:
+            self.stream.write("\r\033[K" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.live:
+            self.stream.write("\n")
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(SecretRedactor())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+    SecretRedactor.remember_current()
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        problems = [
+            f"{'.'.join(str(p) for p in error['loc']) or 'value'}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        return f"invalid {exc.title}: " + "; ".join(problems)
+    return str(exc) or type(exc).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Accepting a creator's image: decode it for real, refuse what would hurt, keep its alpha.
+
+Everything is checked before anything is written, so a refused file leaves no trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ACCEPTED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP", "MPO": "JPEG"}
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+MIN_SIDE = 16
+THUMBNAIL_SIDE = 256
+
+
+class ImageRejectedError(ValueError):
+    """The file cannot be used as a character image; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    """A decoded, upright image and its PNG encoding (lossless, alpha kept)."""
+
+    image: Image.Image
+    png: bytes
+    source_format: str
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.image.mode == "RGBA"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.png).hexdigest()
+
+
+def check_image_file(path: str | Path) -> CheckedImage:
+    path = Path(path)
+    if not path.is_file():
+        raise ImageRejectedError(f"'{path.name}' does not exist or is not a file.")
+    size = path.stat().st_size
+    if size == 0:
+        raise ImageRejectedError(f"'{path.name}' is empty (0 bytes).")
+    if size > MAX_FILE_BYTES:
+        raise ImageRejectedError(
+            f"'{path.name}' is {size / 1_048_576:.0f} MB; images up to "
+            f"{MAX_FILE_BYTES // 1_048_576} MB are accepted."
+        )
+    return check_image_bytes(path.read_bytes(), path.name)
+
+
+def check_image_bytes(data: bytes, label: str = "image") -> CheckedImage:
+    if not data:
+        raise ImageRejectedError(f"'{label}' is empty (0 bytes).")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageRejectedError(
+            f"'{label}' is {len(data) / 1_048_576:.0f} MB; images up to "
+            f"{MAX_FILE_BYTES // 1_048_576} MB are accepted."
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            opened = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError as exc:
+            raise ImageRejectedError(
+                f"'{label}' is not an image that can be read; use a PNG, JPEG or WebP file."
+            ) from exc
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise _too_many_pixels(label) from exc
+        fmt = opened.format or "?"
+        if fmt not in ACCEPTED_FORMATS:
+            raise ImageRejectedError(f"'{label}' is a {fmt} image; use a PNG, JPEG or WebP file.")
+        width, height = opened.size
+        if width * height > MAX_PIXELS:
+            raise _too_many_pixels(label, width, height)
+        if min(width, height) < MIN_SIDE:
+            raise ImageRejectedError(
+                f"'{label}' is only {width}×{height} pixels; a character image needs at least "
+                f"{MIN_SIDE} pixels on each side."
+            )
+        try:
+            opened.load()
+            upright = ImageOps.exif_transpose(opened)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ImageRejectedError(
+                f"'{label}' is damaged and cannot be decoded ({exc})."
+            ) from exc
+    image = _normalised_mode(upright)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return CheckedImage(image=image, png=buffer.getvalue(), source_format=ACCEPTED_FORMATS[fmt])
+
+
+def thumbnail_png(image: Image.Image, side: int = THUMBNAIL_SIDE) -> bytes:
+    """A square-bounded preview that keeps the aspect ratio and the transparency."""
+    thumb = image.copy()
+    thumb.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    thumb.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _normalised_mode(image: Image.Image) -> Image.Image:
+    """RGBA when the image carries any transparency (alpha band, palette or tRNS), else RGB."""
+    transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if transparent:
+        rgba = image.convert("RGBA")
+        if rgba.getextrema()[3][0] < 255:
+            return rgba
+    return image.convert("RGB")
+
+
+def _too_many_pixels(label: str, width: int | None = None, height: int | None = None) -> Exception:
+    dims = (
+        f" is {width}×{height} pixels ({width * height / 1e6:.0f} MP)"
+        if width and height
+        else (" has far too many pixels")
+    )
+    return ImageRejectedError(
+        f"'{label}'{dims}; images up to {MAX_PIXELS / 1e6:.0f} MP are accepted. "
+        "Scale it down and try again."
+    )
+
+
+def fit_onto_canvas(png: bytes, size: tuple[int, int], background: str = "#20222a") -> bytes:
+    """The image scaled to fit `size` on a plain canvas: the stand-in keyframe when painting
+    fails, so a render can go on with the character itself."""
+    image = Image.open(io.BytesIO(png)).convert("RGBA")
+    image.thumbnail(size, Image.Resampling.LANCZOS)
+    canvas = Image.new("RGBA", size, background)
+    offset = ((size[0] - image.width) // 2, (size[1] - image.height) // 2)
+    canvas.alpha_composite(image, offset)
+    buffer = io.BytesIO()
+    canvas.convert("RGB").save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,115 @@
+"""API keys and connection strings, kept in the OS keyring and never in files or logs.
+
+Environment variables override the keyring so the CLI and CI can run without one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from enum import StrEnum
+from typing import ClassVar
+
+import keyring
+import keyring.errors
+
+SERVICE = "avpe-desktop"
+
+
+class SecretName(StrEnum):
+    GOOGLE_API_KEY = "google_api_key"
+    CLOUDINARY_CLOUD_NAME = "cloudinary_cloud_name"
+    CLOUDINARY_API_KEY = "cloudinary_api_key"
+    CLOUDINARY_API_SECRET = "cloudinary_api_secret"
+    MONGODB_URI = "mongodb_uri"
+
+    @property
+    def env_var(self) -> str:
+        return self.value.upper()
+
+
+class SecretsUnavailableError(RuntimeError):
+    """No usable keyring on this system (for example a headless Linux without a secret
+    service); the message says how to work around it."""
+
+
+def get_secret(name: SecretName) -> str | None:
+    if value := os.environ.get(name.env_var):
+        return value
+    try:
+        return keyring.get_password(SERVICE, name.value)
+    except keyring.errors.KeyringError as exc:
+        raise SecretsUnavailableError(_unavailable(name)) from exc
+
+
+def set_secret(name: SecretName, value: str) -> None:
+    value = value.strip()
+    if not value:
+        delete_secret(name)
+        return
+    try:
+        keyring.set_password(SERVICE, name.value, value)
+    except keyring.errors.KeyringError as exc:
+        raise SecretsUnavailableError(_unavailable(name)) from exc
+    SecretRedactor.remember(value)
+
+
+def delete_secret(name: SecretName) -> None:
+    try:
+        keyring.delete_password(SERVICE, name.value)
+    except keyring.errors.PasswordDeleteError:
+        return
+    except keyring.errors.KeyringError as exc:
+        raise SecretsUnavailableError(_unavailable(name)) from exc
+
+
+def mask(value: str | None) -> str:
+    """Enough to recognise which key is set, not enough to use it."""
+    if not value:
+        return ""
+    if len(value) <= 8:
+        return "•" * len(value)
+    return f"{value[:4]}…{value[-4:]}"
+
+
+def _unavailable(name: SecretName) -> str:
+    return (
+        f"The system keyring is not available, so {name.value} cannot be stored. "
+        f"Set the environment variable {name.env_var} instead, or install a keyring "
+        "service (GNOME Keyring, KWallet, macOS Keychain, Windows Credential Manager)."
+    )
+
+
+class SecretRedactor(logging.Filter):
+    """A logging filter that replaces every secret the app has seen with its mask, so a key
+    that slips into an exception message still never reaches a log file."""
+
+    _known: ClassVar[set[str]] = set()
+
+    @classmethod
+    def remember(cls, value: str) -> None:
+        if len(value) >= 6:
+            cls._known.add(value)
+
+    @classmethod
+    def remember_current(cls) -> None:
+        for name in SecretName:
+            try:
+                value = get_secret(name)
+            except SecretsUnavailableError:
+                return
+            if value:
+                cls.remember(value)
+
+    @classmethod
+    def redact(cls, text: str) -> str:
+        for value in cls._known:
+            text = text.replace(value, mask(value))
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
