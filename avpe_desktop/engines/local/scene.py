@@ -1,0 +1,297 @@
+"""The words the offline painter understands, and the parser that turns a frame description
+into a scene spec.
+
+The script writer builds its descriptions from the same tables, so whatever it writes the
+painter can draw: the vocabulary is the contract between the two.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Setting = Literal[
+    "studio",
+    "room",
+    "kitchen",
+    "bedroom",
+    "forest",
+    "park",
+    "garden",
+    "beach",
+    "city",
+    "space",
+    "mountain",
+    "stage",
+]
+TimeOfDay = Literal["morning", "day", "sunset", "night"]
+Framing = Literal["close", "medium", "wide"]
+Position = Literal["left", "center", "right"]
+Mood = Literal["happy", "calm", "tense", "sad", "mysterious", "neutral"]
+
+INDOOR_SETTINGS: frozenset[str] = frozenset({"studio", "room", "kitchen", "bedroom", "stage"})
+
+# Place nouns outrank associated words, so "holding a cake on the beach" is still a beach.
+_SETTING_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "studio": (("studio", "backdrop", "photo shoot"), ()),
+    "room": (
+        ("living room", "room", "lounge", "home", "house", "indoors", "apartment"),
+        ("sofa", "couch", "armchair", "carpet", "tv", "television"),
+    ),
+    "kitchen": (
+        ("kitchen", "bakery"),
+        (
+            "bake",
+            "bakes",
+            "baking",
+            "baked",
+            "cook",
+            "cooks",
+            "cooking",
+            "cake",
+            "cookie",
+            "cookies",
+            "oven",
+            "pancake",
+            "pancakes",
+            "fridge",
+            "snack",
+            "breakfast",
+            "recipe",
+        ),
+    ),
+    "bedroom": (
+        ("bedroom", "nursery"),
+        (
+            "bed",
+            "sleep",
+            "sleeps",
+            "sleeping",
+            "pillow",
+            "dream",
+            "dreams",
+            "blanket",
+            "nap",
+            "pajamas",
+            "bedtime",
+        ),
+    ),
+    "forest": (
+        ("forest", "woods", "woodland", "jungle", "grove"),
+        ("tree", "trees", "mushroom", "mushrooms", "trail", "acorn", "owl", "campfire"),
+    ),
+    "park": (
+        ("park", "playground", "meadow"),
+        ("picnic", "kite", "bench", "swing", "frisbee", "pond", "duck", "ducks"),
+    ),
+    "garden": (
+        ("garden", "backyard", "greenhouse", "orchard"),
+        (
+            "flower",
+            "flowers",
+            "seed",
+            "seeds",
+            "plant",
+            "plants",
+            "bloom",
+            "blooms",
+            "vegetable",
+            "vegetables",
+            "butterfly",
+            "butterflies",
+            "watering can",
+        ),
+    ),
+    "beach": (
+        ("beach", "ocean", "sea", "seaside", "shore", "coast", "island"),
+        (
+            "sand",
+            "sandcastle",
+            "wave",
+            "waves",
+            "shell",
+            "seashell",
+            "surf",
+            "surfing",
+            "swim",
+            "swimming",
+            "crab",
+        ),
+    ),
+    "city": (
+        ("city", "street", "town", "downtown", "rooftop", "alley", "market"),
+        ("taxi", "traffic", "shop", "shopping", "cafe", "skyscraper", "bus", "subway"),
+    ),
+    "space": (
+        ("space", "outer space", "galaxy", "orbit", "moon base", "spaceship"),
+        ("rocket", "astronaut", "alien", "aliens", "planet", "comet", "cosmos", "night sky", "ufo"),
+    ),
+    "mountain": (
+        ("mountain", "mountains", "peak", "summit", "cliff", "valley", "hills"),
+        ("snow", "snowy", "hike", "hiking", "climb", "climbs", "climbing", "ski", "yeti"),
+    ),
+    "stage": (
+        ("stage", "concert", "theater", "theatre", "spotlight", "disco", "club"),
+        (
+            "sing",
+            "sings",
+            "singing",
+            "song",
+            "dance",
+            "dances",
+            "dancing",
+            "guitar",
+            "microphone",
+            "music",
+            "band",
+            "karaoke",
+            "drum",
+            "drums",
+        ),
+    ),
+}
+
+_TIME_WORDS: dict[str, tuple[str, ...]] = {
+    "morning": ("morning", "sunrise", "dawn", "daybreak"),
+    "day": ("daylight", "midday", "noon", "afternoon", "sunny", "sunshine", "day"),
+    "sunset": ("sunset", "dusk", "evening", "golden hour", "twilight"),
+    "night": ("night", "midnight", "moonlight", "moonlit", "starry", "nighttime"),
+}
+
+_FRAMING_WORDS: dict[str, tuple[str, ...]] = {
+    "close": ("close-up", "close up", "closeup", "extreme close", "tight shot", "face fills"),
+    "wide": (
+        "wide shot",
+        "wide",
+        "establishing",
+        "long shot",
+        "full shot",
+        "far away",
+        "distant",
+        "panorama",
+    ),
+    "medium": ("medium shot", "medium", "mid shot", "waist"),
+}
+
+_POSITION_WORDS: dict[str, tuple[str, ...]] = {
+    "left": ("on the left", "to the left", "left side", "left of the frame", "left"),
+    "right": ("on the right", "to the right", "right side", "right of the frame", "right"),
+    "center": ("in the centre", "in the center", "centre", "center", "middle"),
+}
+
+_MOOD_WORDS: dict[str, tuple[str, ...]] = {
+    "happy": (
+        "happy",
+        "joy",
+        "joyful",
+        "cheerful",
+        "delighted",
+        "excited",
+        "triumphant",
+        "proud",
+        "giggling",
+        "laughing",
+        "beaming",
+        "celebrating",
+        "playful",
+    ),
+    "tense": (
+        "scared",
+        "nervous",
+        "tense",
+        "worried",
+        "startled",
+        "alarmed",
+        "frantic",
+        "dramatic",
+        "determined",
+    ),
+    "sad": ("sad", "lonely", "gloomy", "tearful", "disappointed", "sulking"),
+    "calm": ("calm", "peaceful", "sleepy", "cosy", "cozy", "relaxed", "content", "dreamy"),
+    "mysterious": ("mysterious", "curious", "puzzled", "wondering", "suspicious", "secret"),
+}
+
+PROP_WORDS: dict[str, tuple[str, ...]] = {
+    "box": ("box", "crate", "package", "parcel", "chest"),
+    "gift": ("gift", "present"),
+    "ball": ("ball", "beach ball"),
+    "cake": ("cake", "cupcake", "pie"),
+    "flower": ("flower", "flowers", "rose", "tulip", "daisy"),
+    "star": ("star", "shooting star", "wish"),
+    "balloon": ("balloon", "balloons"),
+    "book": ("book", "map", "letter", "note"),
+}
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    """What a keyframe should show, decoded from free text."""
+
+    setting: Setting = "studio"
+    time: TimeOfDay = "day"
+    framing: Framing = "medium"
+    position: Position = "center"
+    mood: Mood = "neutral"
+    props: tuple[str, ...] = ()
+
+    @property
+    def indoor(self) -> bool:
+        return self.setting in INDOOR_SETTINGS
+
+
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+
+
+def _compile(table: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
+    return {key: _pattern(words) for key, words in table.items()}
+
+
+_STRONG_SETTINGS = _compile({k: v[0] for k, v in _SETTING_WORDS.items()})
+_WEAK_SETTINGS = _compile({k: v[1] for k, v in _SETTING_WORDS.items() if v[1]})
+_TIMES = _compile(_TIME_WORDS)
+_FRAMINGS = _compile(_FRAMING_WORDS)
+_MOODS = _compile(_MOOD_WORDS)
+_PROPS = _compile(PROP_WORDS)
+# Explicit phrases first, so "left" in "the left paw" loses to "on the right of the frame".
+_POSITIONS_EXPLICIT = _compile({k: v[:-1] for k, v in _POSITION_WORDS.items()})
+_POSITIONS_BARE = _compile({k: v[-1:] for k, v in _POSITION_WORDS.items()})
+
+
+def _earliest(text: str, patterns: dict[str, re.Pattern[str]]) -> str | None:
+    """The key whose words appear first: descriptions name the most important thing first."""
+    best: tuple[int, str] | None = None
+    for key, pattern in patterns.items():
+        match = pattern.search(text)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), key)
+    return best[1] if best else None
+
+
+def find_setting(text: str) -> Setting | None:
+    """The setting a text names or implies, or None; the writer uses it on ideas too."""
+    lowered = text.lower()
+    found = _earliest(lowered, _STRONG_SETTINGS) or _earliest(lowered, _WEAK_SETTINGS)
+    return found  # type: ignore[return-value]
+
+
+def find_time(text: str) -> TimeOfDay | None:
+    return _earliest(text.lower(), _TIMES)  # type: ignore[return-value]
+
+
+def parse_description(text: str) -> SceneSpec:
+    lowered = text.lower()
+    setting: Setting = find_setting(lowered) or "studio"
+    default_time: TimeOfDay = "night" if setting in ("space", "stage") else "day"
+    position = _earliest(lowered, _POSITIONS_EXPLICIT) or _earliest(lowered, _POSITIONS_BARE)
+    props = tuple(key for key, pattern in _PROPS.items() if pattern.search(lowered))
+    return SceneSpec(
+        setting=setting,
+        time=_earliest(lowered, _TIMES) or default_time,  # type: ignore[arg-type]
+        framing=_earliest(lowered, _FRAMINGS) or "medium",  # type: ignore[arg-type]
+        position=position or "center",  # type: ignore[arg-type]
+        mood=_earliest(lowered, _MOODS) or "neutral",  # type: ignore[arg-type]
+        props=props[:2],
+    )
