@@ -39,14 +39,14 @@ from avpe_desktop.domain import (
 )
 from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE
 from avpe_desktop.engines.base import Engine, EngineError
-from avpe_desktop.engines.registry import create_engine
+from avpe_desktop.engines.registry import BASE_URL_ENV, create_engine
 from avpe_desktop.media.ffmpeg import MediaError
 from avpe_desktop.media.images import ImageRejectedError
 from avpe_desktop.pipeline.cinematographer import RenderInputs, render
 from avpe_desktop.pipeline.progress import ProgressEvent
 from avpe_desktop.pipeline.screenwriter import write_script
 from avpe_desktop.projects import create_project
-from avpe_desktop.secrets import SecretRedactor
+from avpe_desktop.secrets import SecretRedactor, SecretsUnavailableError
 from avpe_desktop.storage.layout import ProjectLayout
 from avpe_desktop.storage.repository import LibraryError
 
@@ -63,6 +63,7 @@ _EXPECTED_ERRORS = (
     LibraryError,
     EngineError,
     MediaError,
+    SecretsUnavailableError,
     OSError,
     ValueError,
 )
@@ -151,8 +152,11 @@ def _parser() -> argparse.ArgumentParser:
     _render_arguments(demo)
     demo.set_defaults(handler=_demo)
 
-    emulator = commands.add_parser("emulator", help="serve the Google API emulator")
-    emulator.set_defaults(handler=_not_built("the Google API emulator ('avpe emulator')"))
+    emulator = commands.add_parser(
+        "emulator", help="serve the Google API emulator on 127.0.0.1 (demos without keys)"
+    )
+    emulator.add_argument("--port", type=int, default=8765)
+    emulator.set_defaults(handler=_emulator)
     return parser
 
 
@@ -179,6 +183,14 @@ def _not_built(what: str) -> Callable[[AppContext, argparse.Namespace], int]:
         raise NotBuiltError(f"{what} is not part of this build yet.")
 
     return handler
+
+
+def _emulator(_ctx: AppContext, args: argparse.Namespace) -> int:
+    from avpe_desktop.testing.emulator import serve  # only this command needs the server
+
+    print(f"Point the app at it with {BASE_URL_ENV}=http://127.0.0.1:{args.port}", flush=True)
+    serve("127.0.0.1", args.port)
+    return 0
 
 
 def _character_add(ctx: AppContext, args: argparse.Namespace) -> int:

@@ -15,6 +15,8 @@ import keyring.errors
 
 SERVICE = "avpe-desktop"
 
+log = logging.getLogger(__name__)
+
 
 class SecretName(StrEnum):
     GOOGLE_API_KEY = "google_api_key"
@@ -39,7 +41,10 @@ def get_secret(name: SecretName) -> str | None:
     try:
         return keyring.get_password(SERVICE, name.value)
     except keyring.errors.KeyringError as exc:
-        raise SecretsUnavailableError(_unavailable(name)) from exc
+        # No keyring (a headless machine, CI) simply means nothing was stored there; the
+        # offline engine and environment variables still work.
+        log.debug("Keyring unavailable while reading %s: %s", name.value, exc)
+        return None
 
 
 def set_secret(name: SecretName, value: str) -> None:
@@ -94,11 +99,7 @@ class SecretRedactor(logging.Filter):
     @classmethod
     def remember_current(cls) -> None:
         for name in SecretName:
-            try:
-                value = get_secret(name)
-            except SecretsUnavailableError:
-                return
-            if value:
+            if value := get_secret(name):
                 cls.remember(value)
 
     @classmethod

@@ -23,6 +23,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        tmp.chmod(_default_mode())
         _fsync_file(tmp)
         tmp.replace(target)
         _fsync_dir(target.parent)
@@ -46,6 +47,22 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _read_umask() -> int:
+    """Read once at import: os.umask can only be read by setting it, which is not
+    thread-safe."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
+def _default_mode() -> int:
+    """mkstemp makes files private (0600); outputs get the permissions any new file would."""
+    return 0o666 & ~_UMASK
 
 
 def _fsync_file(path: Path) -> None:
