@@ -31,6 +31,9 @@ class TransientError(EngineError):
         super().__init__(message)
         self.retry_after = retry_after
 
+    def __reduce__(self) -> tuple[type[TransientError], tuple[str, float | None]]:
+        return (type(self), (str(self), self.retry_after))
+
 
 class RequestError(EngineError):
     """The request itself is wrong (400-class); retrying the same request cannot help."""
@@ -43,9 +46,13 @@ class CredentialsError(EngineError):
 class SafetyFilteredError(EngineError):
     """The model refused to produce this output; `reason` says why in the model's terms."""
 
-    def __init__(self, message: str, reason: str) -> None:
+    def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)
         self.reason = reason
+
+    def __reduce__(self) -> tuple[type[SafetyFilteredError], tuple[str, str]]:
+        """Survives the trip back from a worker process with its reason."""
+        return (type(self), (str(self), self.reason))
 
 
 class OperationNotFoundError(EngineError):

@@ -101,7 +101,7 @@ async def test_rate_limiter_spaces_calls_over_the_window() -> None:
     for _ in range(7):
         await limiter.acquire()
     # 7 calls at 3 per 0.2 s need two full windows of waiting.
-    assert 0.38 <= time.monotonic() - start < 1.0
+    assert time.monotonic() - start >= 0.38
 
 
 async def test_rate_limits_are_per_model() -> None:
