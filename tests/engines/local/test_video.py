@@ -214,3 +214,39 @@ async def test_maker_errors() -> None:
             await asyncio.sleep(0.05)
     finally:
         await maker.aclose()
+
+
+def _best_match(frame: np.ndarray, patch: np.ndarray) -> float:
+    """Normalised cross-correlation of `patch` at its best place in `frame`."""
+    scores = cv2.matchTemplate(frame, patch, cv2.TM_CCOEFF_NORMED)
+    return float(scores.max())
+
+
+def test_the_character_travels_whole_instead_of_ghosting(
+    chained: list[Path], keyframes: list[np.ndarray]
+) -> None:
+    """Mid-clip, the character is one clean copy of itself somewhere on its way: a dissolve
+    or a melt would show two faint copies, which match the keyframe's character poorly."""
+    height, width = keyframes[0].shape[:2]
+    cx, cy = int(width * 0.3), int(height * 0.55)
+    patch = keyframes[0][cy - height // 7 : cy + height // 7, cx - height // 10 : cx + height // 10]
+    average = ((keyframes[0].astype(np.uint16) + keyframes[1]) // 2).astype(np.uint8)
+    for index in (36, 48, 60):
+        assert _best_match(read_frame(chained[0], index), patch) > 0.9
+    assert _best_match(average, patch) < 0.85
+
+
+def test_a_still_character_gives_a_steady_frame(
+    keyframes: list[np.ndarray], tmp_path: Path
+) -> None:
+    """With nothing moving between the keyframes, the in-between frames are the keyframe
+    under a gentle camera move: sharp, with no smear or drift of the backdrop."""
+    still = _png(keyframes[0])
+    out = render_clip(still, still, tmp_path / "still.mp4", duration=4, generate_audio=False)
+    frames = list(iter_frames(out))
+    sharpness = cv2.Laplacian(cv2.cvtColor(frames[0], cv2.COLOR_RGB2GRAY), cv2.CV_64F).var()
+    for frame in frames[::12]:
+        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        assert cv2.Laplacian(grey, cv2.CV_64F).var() > 0.6 * sharpness
+    jumps = [_mad(a, b) for a, b in itertools.pairwise(frames)]
+    assert max(jumps) < 2, max(jumps)
