@@ -74,6 +74,13 @@ class GoogleMode(StrEnum):
     VERTEX = "vertex"
 
 
+class LibraryBackend(StrEnum):
+    """Where the library lives: the local SQLite file, or MongoDB (its URI is a secret)."""
+
+    SQLITE = "sqlite"
+    MONGODB = "mongodb"
+
+
 class Settings(Model):
     engine: EngineChoice = EngineChoice.AUTO
     google_mode: GoogleMode = GoogleMode.VERTEX_EXPRESS
@@ -85,6 +92,7 @@ class Settings(Model):
     workspace: str = ""
     render: RenderSettings = Field(default_factory=RenderSettings)
     last_project_id: str | None = None
+    library_backend: LibraryBackend = LibraryBackend.SQLITE
 
     def workspace_path(self, dirs: AppDirs) -> Path:
         return Path(self.workspace).expanduser() if self.workspace else dirs.default_workspace

@@ -8,8 +8,8 @@ from types import TracebackType
 from typing import Self
 
 from avpe_desktop.config import AppDirs, Settings, app_dirs, load_settings, save_settings
+from avpe_desktop.storage.backends import open_library
 from avpe_desktop.storage.repository import LibraryRepository
-from avpe_desktop.storage.sqlite_library import SqliteLibrary
 
 
 @dataclass
@@ -17,13 +17,16 @@ class AppContext:
     dirs: AppDirs
     settings: Settings
     library: LibraryRepository
+    library_notice: str | None = None
+    """Set when the library in Settings could not be opened and the local one is used."""
 
     @classmethod
     def open(cls, dirs: AppDirs | None = None) -> AppContext:
         dirs = dirs or app_dirs()
         dirs.data.mkdir(parents=True, exist_ok=True)
         settings = load_settings(dirs.settings_file).with_env_overrides()
-        return cls(dirs=dirs, settings=settings, library=SqliteLibrary(dirs.library_db))
+        opened = open_library(settings, dirs)
+        return cls(dirs, settings, opened.library, opened.notice)
 
     @property
     def workspace(self) -> Path:

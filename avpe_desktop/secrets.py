@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from enum import StrEnum
 from typing import ClassVar
+from urllib.parse import unquote
 
 import keyring
 import keyring.errors
@@ -77,6 +79,38 @@ def mask(value: str | None) -> str:
     return f"{value[:4]}…{value[-4:]}"
 
 
+_SENSITIVE_QUERY_KEY = re.compile(r"(?i)(password|secret|token|key)")
+
+
+def mask_uri(uri: str) -> str:
+    """A connection string safe to show or log: the password in `scheme://user:pass@host` and
+    credential-like query values are replaced; scheme, user, hosts and database stay readable.
+    Text that is not a URI is masked whole."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        return mask(uri)
+    query_at = rest.find("?")
+    head, query = (rest, "") if query_at < 0 else (rest[:query_at], rest[query_at:])
+    userinfo, at, hosts = head.rpartition("@")  # the last @: a raw @ in a password stays inside
+    if at and ":" in userinfo:
+        head = f"{userinfo.split(':', 1)[0]}:****@{hosts}"
+    query = re.sub(
+        r"([?&])([^=&]+)=([^&]*)",
+        lambda m: f"{m[1]}{m[2]}=****" if _SENSITIVE_QUERY_KEY.search(m[2]) else m[0],
+        query,
+    )
+    return f"{scheme}://{head}{query}"
+
+
+def uri_password(uri: str) -> str | None:
+    """The password inside a connection string, so it can be redacted on its own too."""
+    _scheme, sep, rest = uri.partition("://")
+    userinfo, at, _hosts = rest.split("?", 1)[0].rpartition("@")
+    if not (sep and at and ":" in userinfo):
+        return None
+    return userinfo.split(":", 1)[1] or None
+
+
 def _unavailable(name: SecretName) -> str:
     return (
         f"The system keyring is not available, so {name.value} cannot be stored. "
@@ -95,6 +129,9 @@ class SecretRedactor(logging.Filter):
     def remember(cls, value: str) -> None:
         if len(value) >= 6:
             cls._known.add(value)
+        if password := uri_password(value):
+            # Also when it shows up alone, as written or percent-decoded (as drivers report it).
+            cls._known.update(p for p in {password, unquote(password)} if len(p) >= 6)
 
     @classmethod
     def remember_current(cls) -> None:
@@ -104,8 +141,9 @@ class SecretRedactor(logging.Filter):
 
     @classmethod
     def redact(cls, text: str) -> str:
-        for value in cls._known:
-            text = text.replace(value, mask(value))
+        # Longest first, so a URI is masked whole before its password alone is looked for.
+        for value in sorted(cls._known, key=len, reverse=True):
+            text = text.replace(value, mask_uri(value) if "://" in value else mask(value))
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:

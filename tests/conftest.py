@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import keyring
 import pytest
 
 from avpe_desktop.secrets import SecretName
+from avpe_desktop.testing import mongo_server as mongo_test_server
 from avpe_desktop.testing.memory_keyring import MemoryKeyring
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -42,3 +44,23 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="session")
+def mongo_server() -> Iterator[mongo_test_server.MongoTestServer]:
+    """One MongoDB-compatible server on a loopback port for the whole session (it takes about
+    a second to start); tests get their own database from `mongo_uri`."""
+    if not mongo_test_server.available():
+        pytest.skip("SecantusDB (the dev extra) is needed for the MongoDB tests")
+    with mongo_test_server.MongoTestServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mongo_uri(mongo_server: mongo_test_server.MongoTestServer) -> Iterator[str]:
+    """A URI naming a fresh, empty database, dropped after the test."""
+    pymongo = pytest.importorskip("pymongo")
+    name = f"avpe_test_{uuid.uuid4().hex[:12]}"
+    yield mongo_server.database_uri(name)
+    with pymongo.MongoClient(mongo_server.uri, serverSelectionTimeoutMS=3000) as client:
+        client.drop_database(name)

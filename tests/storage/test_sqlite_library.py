@@ -80,16 +80,26 @@ def make_step(job: Job, key: str, **fields: object) -> Step:
     return Step(job_id=job.id, kind=StepKind.VIDEO, key=key, segment=1, **fields)
 
 
-def _sqlite_backend(tmp_path: Path) -> LibraryRepository:
+def _sqlite_backend(request: pytest.FixtureRequest, tmp_path: Path) -> LibraryRepository:
     return SqliteLibrary(tmp_path / "library.db")
 
 
-BACKENDS: dict[str, Callable[[Path], LibraryRepository]] = {"sqlite": _sqlite_backend}
+def _mongo_backend(request: pytest.FixtureRequest, tmp_path: Path) -> LibraryRepository:
+    """A fresh database on the session's loopback MongoDB server (skips without SecantusDB)."""
+    from avpe_desktop.storage.mongo_library import MongoLibrary
+
+    return MongoLibrary(request.getfixturevalue("mongo_uri"))
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], LibraryRepository]] = {
+    "sqlite": _sqlite_backend,
+    "mongodb": _mongo_backend,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LibraryRepository]:
-    backend = BACKENDS[request.param](tmp_path)
+    backend = BACKENDS[request.param](request, tmp_path)
     yield backend
     backend.close()
 
