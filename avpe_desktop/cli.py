@@ -11,10 +11,10 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 from pydantic import ValidationError
 
@@ -23,7 +23,6 @@ from avpe_desktop.characters import (
     CharacterError,
     analyse_character,
     find_character,
-    image_path,
     import_character,
     remove_character,
 )
@@ -34,16 +33,20 @@ from avpe_desktop.domain import (
     Character,
     Content,
     Format,
+    Job,
+    JobStatus,
     RenderSettings,
     Resolution,
+    StepKind,
+    StepStatus,
 )
 from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE
 from avpe_desktop.engines.base import Engine, EngineError
 from avpe_desktop.engines.registry import BASE_URL_ENV, create_engine
 from avpe_desktop.media.ffmpeg import MediaError
 from avpe_desktop.media.images import ImageRejectedError
-from avpe_desktop.pipeline.cinematographer import RenderInputs, render
-from avpe_desktop.pipeline.progress import ProgressEvent
+from avpe_desktop.pipeline.progress import ProgressEvent, Stage
+from avpe_desktop.pipeline.queue import QueueError, RenderQueue
 from avpe_desktop.pipeline.screenwriter import write_script
 from avpe_desktop.projects import create_project
 from avpe_desktop.secrets import SecretRedactor, SecretsUnavailableError
@@ -51,7 +54,6 @@ from avpe_desktop.storage.layout import ProjectLayout
 from avpe_desktop.storage.repository import LibraryError
 
 EXIT_USER_ERROR = 1
-EXIT_NOT_BUILT = 2
 
 DEMO_IDEA = "Floof discovers a mysterious box"
 DEMO_CHARACTER = "Floof"
@@ -61,16 +63,13 @@ _EXPECTED_ERRORS = (
     ImageRejectedError,
     ValidationError,
     LibraryError,
+    QueueError,
     EngineError,
     MediaError,
     SecretsUnavailableError,
     OSError,
     ValueError,
 )
-
-
-class NotBuiltError(RuntimeError):
-    """A command whose engine is not part of this build yet."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,9 +82,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with AppContext.open() as ctx:
             return args.handler(ctx, args)
-    except NotBuiltError as exc:
-        print(f"avpe: {exc}", file=sys.stderr)
-        return EXIT_NOT_BUILT
     except json.JSONDecodeError as exc:
         print(f"avpe: that file is not valid JSON ({exc})", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -140,8 +136,21 @@ def _parser() -> argparse.ArgumentParser:
     _render_arguments(render_cmd)
     render_cmd.set_defaults(handler=_render)
 
-    jobs = commands.add_parser("jobs", help="the render queue")
-    jobs.set_defaults(handler=_not_built("the persistent render queue ('avpe jobs')"))
+    jobs = commands.add_parser("jobs", help="the render queue (default: list jobs)")
+    jobs.set_defaults(handler=_jobs_list, json=False)
+    job_commands = jobs.add_subparsers(title="job commands", metavar="ACTION")
+    jobs_list = job_commands.add_parser("list", help="list jobs, newest first")
+    jobs_list.add_argument("--json", action="store_true")
+    jobs_list.set_defaults(handler=_jobs_list)
+    resume = job_commands.add_parser("resume", help="finish jobs a crash or Ctrl+C left open")
+    resume.set_defaults(handler=_jobs_resume)
+    cancel = job_commands.add_parser("cancel", help="stop a job; finished results are kept")
+    cancel.add_argument("job", help="job id (or its first characters)")
+    cancel.set_defaults(handler=_jobs_cancel)
+    retry = job_commands.add_parser("retry", help="re-run a job's failed segments only")
+    retry.add_argument("job", help="job id (or its first characters)")
+    retry.add_argument("--budget", type=float, help="raise the job's budget cap (USD)")
+    retry.set_defaults(handler=_jobs_retry)
 
     demo = commands.add_parser(
         "demo", help="write and render a video of the sample character, offline"
@@ -157,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument("--port", type=int, default=8765)
     emulator.set_defaults(handler=_emulator)
+    _library_and_upload_commands(commands)
     return parser
 
 
@@ -178,13 +188,6 @@ def _render_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the seed's result JSON")
 
 
-def _not_built(what: str) -> Callable[[AppContext, argparse.Namespace], int]:
-    def handler(_ctx: AppContext, _args: argparse.Namespace) -> int:
-        raise NotBuiltError(f"{what} is not part of this build yet.")
-
-    return handler
-
-
 def _emulator(_ctx: AppContext, args: argparse.Namespace) -> int:
     from avpe_desktop.testing.emulator import serve  # only this command needs the server
 
@@ -193,13 +196,85 @@ def _emulator(_ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
+# Library backends and Cloudinary uploads (issue #7) ----------------------------------------
+
+
+def _library_and_upload_commands(commands: argparse._SubParsersAction) -> None:
+    library = commands.add_parser("library", help="the library's storage (SQLite or MongoDB)")
+    library_commands = library.add_subparsers(title="library commands", metavar="ACTION")
+    copy = library_commands.add_parser(
+        "copy", help="copy the whole library between this computer and MongoDB"
+    )
+    copy.add_argument(
+        "--to", required=True, choices=["mongodb", "sqlite"], help="where the copy goes"
+    )
+    copy.set_defaults(handler=_library_copy)
+
+    upload = commands.add_parser("upload", help="upload to Cloudinary (keys in Settings)")
+    upload_commands = upload.add_subparsers(title="upload commands", metavar="WHAT")
+    character = upload_commands.add_parser(
+        "character", help="upload a character's image and keep its URL in the library"
+    )
+    character.add_argument("character", help="name or id")
+    character.set_defaults(handler=_upload_character)
+    video = upload_commands.add_parser("video", help="upload a video file")
+    video.add_argument("path", type=Path)
+    video.add_argument("--folder", default="avpe/exports", help="Cloudinary folder")
+    video.set_defaults(handler=_upload_video)
+
+
+def _library_copy(ctx: AppContext, args: argparse.Namespace) -> int:
+    """Opens both backends explicitly: a copy must never fall back to the wrong target."""
+    from avpe_desktop.config import LibraryBackend
+    from avpe_desktop.storage.backends import copy_library, open_backend
+
+    target = LibraryBackend(args.to)
+    source = LibraryBackend.SQLITE if target is LibraryBackend.MONGODB else LibraryBackend.MONGODB
+    src = open_backend(source, ctx.dirs)
+    try:
+        dst = open_backend(target, ctx.dirs)
+        try:
+            report = copy_library(src, dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    print(f"Copied the {source} library to {target}: {report.summary()}.")
+    return 0
+
+
+def _upload_character(ctx: AppContext, args: argparse.Namespace) -> int:
+    from avpe_desktop.storage import cloudinary_upload as cloud
+
+    character = find_character(ctx.library, args.character)
+    try:
+        uploader = cloud.CloudinaryUploader(cloud.CloudinaryAccount.from_secrets())
+        character = cloud.upload_character(ctx.library, ctx.dirs.data, character, uploader)
+    except cloud.UploadError as exc:
+        print(f"avpe: {SecretRedactor.redact(str(exc))}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(character.cloud_url)
+    return 0
+
+
+def _upload_video(_ctx: AppContext, args: argparse.Namespace) -> int:
+    from avpe_desktop.storage import cloudinary_upload as cloud
+
+    try:
+        uploader = cloud.CloudinaryUploader(cloud.CloudinaryAccount.from_secrets())
+        result = uploader.upload_video(args.path, folder=args.folder)
+    except cloud.UploadError as exc:
+        print(f"avpe: {SecretRedactor.redact(str(exc))}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(result.secure_url)
+    return 0
+
+
 def _character_add(ctx: AppContext, args: argparse.Namespace) -> int:
     name = args.name or args.image.stem
     character = import_character(ctx.library, ctx.dirs.data, args.image, name)
     if args.creature_language != character.details.creature_language:
-        details = character.details.model_copy(
-            update={"creature_language": args.creature_language}
-        )
+        details = character.details.model_copy(update={"creature_language": args.creature_language})
         character = character.model_copy(update={"details": details})
         ctx.library.update_character(character)
     if not args.no_analyse:
@@ -268,8 +343,10 @@ def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
     args.format, args.dialogue, args.creature_language = "daily_character", False, None
     brief = _brief(args, character, args.idea)
     content = asyncio.run(write_script(engine.writer, brief, character.details))
-    print(f"Wrote '{content.title}' ({len(content.segments)} segments) with the {engine.name} "
-          "engine", file=sys.stderr)
+    print(
+        f"Wrote '{content.title}' ({len(content.segments)} segments) with the {engine.name} engine",
+        file=sys.stderr,
+    )
     return _render_content(ctx, args, engine, character, content, brief)
 
 
@@ -280,8 +357,7 @@ def _sample_character(ctx: AppContext, engine: Engine) -> Character:
         sample = resources.files("avpe_desktop") / "resources" / "characters" / "floof.png"
         with resources.as_file(sample) as path:
             character = import_character(ctx.library, ctx.dirs.data, path, DEMO_CHARACTER)
-        return asyncio.run(analyse_character(ctx.library, ctx.dirs.data, character,
-                                             engine.analyst))
+        return asyncio.run(analyse_character(ctx.library, ctx.dirs.data, character, engine.analyst))
 
 
 def _render_content(
@@ -293,26 +369,112 @@ def _render_content(
     brief: Brief | None,
 ) -> int:
     settings = _render_settings(ctx, args)
-    _project, layout = create_project(
+    project, _layout = create_project(
         ctx.library, ctx.workspace, content, settings, character.id, brief
     )
-    inputs = RenderInputs(
-        content=content,
-        character_png=image_path(ctx.dirs.data, character).read_bytes(),
-        character_description=character.details.video_prompt_description,
-        creature_language=character.details.creature_language,
-        settings=settings,
-        layout=layout,
-    )
     printer = _ProgressPrinter(sys.stderr)
-    result = asyncio.run(render(engine, inputs, printer))
+    queue = _queue(ctx, args, printer, engine)
+    job = queue.submit(project, settings)
+    if job.cost_estimate_usd:
+        print(f"Estimated cost: ${job.cost_estimate_usd:.2f}", file=sys.stderr)
+    job = asyncio.run(queue.run(job.id))
     printer.close()
-    if args.json:
+    return _report_job(ctx, args, job)
+
+
+def _report_job(ctx: AppContext, args: argparse.Namespace, job: Job) -> int:
+    result = job.result
+    if getattr(args, "json", False) and result is not None:
         print(result.model_dump_json(indent=2, exclude_none=True))
-    else:
-        _print_result_summary(layout, result.merged_video.path if result.merged_video else None,
-                              result.success_count, result.total_segments, result.errors)
-    return 0 if result.success_count == result.total_segments else EXIT_USER_ERROR
+    elif result is not None:
+        layout = ProjectLayout.from_relative(
+            ctx.workspace, ctx.library.get_project(job.project_id).folder
+        )
+        _print_result_summary(
+            layout,
+            result.merged_video.path if result.merged_video else None,
+            result.success_count,
+            result.total_segments,
+            result.errors,
+        )
+    if job.error:
+        print(f"avpe: job {job.id[:8]} {job.status.value}: {job.error}", file=sys.stderr)
+    return 0 if job.status is JobStatus.DONE else EXIT_USER_ERROR
+
+
+def _queue(
+    ctx: AppContext,
+    args: argparse.Namespace,
+    printer: _ProgressPrinter,
+    engine: Engine | None = None,
+) -> RenderQueue:
+    """Jobs run on the engine they were submitted with; `engine`, when given, serves as the
+    default (it is already built)."""
+
+    def engines(name: str | None) -> Engine:
+        if engine is not None and name in (None, engine.name):
+            return engine
+        return create_engine(ctx.settings, name or args.engine)
+
+    return RenderQueue(ctx.library, ctx.workspace, ctx.dirs.data, engines, printer)
+
+
+def _find_job(ctx: AppContext, ref: str) -> Job:
+    matches = [job for job in ctx.library.list_jobs() if job.id.startswith(ref.strip())]
+    if len(matches) != 1:
+        problem = "No job" if not matches else f"{len(matches)} jobs"
+        raise ValueError(f"{problem} with an id starting '{ref}'; see `avpe jobs`.")
+    return matches[0]
+
+
+def _jobs_list(ctx: AppContext, args: argparse.Namespace) -> int:
+    jobs = ctx.library.list_jobs()
+    if args.json:
+        print(json.dumps([job.model_dump(mode="json") for job in jobs], indent=2))
+        return 0
+    if not jobs:
+        print("No render jobs yet. Start one with: avpe render CONTENT.json --character NAME")
+    for job in jobs:
+        steps = ctx.library.list_steps(job.id)
+        videos = [s for s in steps if s.kind is StepKind.VIDEO]
+        done = sum(1 for s in videos if s.status is StepStatus.DONE)
+        segments = len(job.extra.get("content", {}).get("segments", [])) or len(videos)
+        spent = sum(s.cost_usd for s in steps)
+        print(
+            f"{job.id[:8]}  {job.status.value:<9} {done}/{segments} clips  "
+            f"${spent:.2f} of ~${job.cost_estimate_usd:.2f}  {job.engine:<6} "
+            f"{job.created_at:%Y-%m-%d %H:%M}  {job.extra.get('title', '')}"
+        )
+        if job.error:
+            print(f"          {job.error}")
+    return 0
+
+
+def _jobs_resume(ctx: AppContext, args: argparse.Namespace) -> int:
+    printer = _ProgressPrinter(sys.stderr)
+    jobs = asyncio.run(_queue(ctx, args, printer).resume_unfinished())
+    printer.close()
+    if not jobs:
+        print("No unfinished jobs.")
+    codes = [_report_job(ctx, args, job) for job in jobs]
+    return max(codes, default=0)
+
+
+def _jobs_cancel(ctx: AppContext, args: argparse.Namespace) -> int:
+    job = _queue(ctx, args, _ProgressPrinter(sys.stderr)).cancel(_find_job(ctx, args.job).id)
+    print(f"Job {job.id[:8]} is {job.status.value}; finished results were kept.")
+    return 0
+
+
+def _jobs_retry(ctx: AppContext, args: argparse.Namespace) -> int:
+    job = _find_job(ctx, args.job)
+    if args.budget is not None:
+        settings = job.settings.model_copy(update={"budget_usd": args.budget})
+        ctx.library.save_job(job.model_copy(update={"settings": settings}))
+    printer = _ProgressPrinter(sys.stderr)
+    job = asyncio.run(_queue(ctx, args, printer).retry_failed(job.id))
+    printer.close()
+    return _report_job(ctx, args, job)
 
 
 def _print_result_summary(
@@ -358,19 +520,34 @@ def _engine(ctx: AppContext, args: argparse.Namespace) -> Engine:
 
 
 class _ProgressPrinter:
-    """One self-rewriting line on a terminal; plain lines when piped, so logs stay readable."""
+    """A job bar plus one mark per segment (· waiting, ◐ keyframes painted, ● clip ready,
+    ✗ failed), rewritten in place on a terminal; plain lines when piped, one per change, so
+    logs stay readable."""
 
     WIDTH = 28
+    _MARKS: ClassVar[dict[Stage, str]] = {Stage.KEYFRAME: "◐", Stage.VIDEO: "●"}
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.live = stream.isatty()
+        self.segments: dict[int, str] = {}
+        self.last_message = ""
 
     def __call__(self, event: ProgressEvent) -> None:
+        if event.segment is not None:
+            mark = "✗" if event.failed else self._MARKS.get(event.stage)
+            if mark and (event.step_fraction is None or event.failed):
+                self.segments[event.segment] = mark
+        if not self.live and event.message == self.last_message:
+            return
+        self.last_message = event.message
         filled = round(event.fraction * self.WIDTH)
         bar = "█" * filled + "·" * (self.WIDTH - filled)
+        count = max(self.segments, default=0)
+        marks = "".join(self.segments.get(i, "·") for i in range(1, count + 1))
         eta = f" · about {event.eta_seconds:.0f} s left" if event.eta_seconds else ""
-        line = f"[{bar}] {event.fraction:4.0%} {event.message}{eta}"
+        cost = f" · ${event.cost_spent_usd:.2f}" if event.cost_spent_usd else ""
+        line = f"[{bar}] {event.fraction:4.0%} {marks} {event.message}{eta}{cost}"
         if self.live:
             self.stream.write("\r\033[K" + line)
         else:

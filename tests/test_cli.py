@@ -118,9 +118,13 @@ def test_render_reports_bad_json_clearly(
     assert "segments.0.scene" in err and "Traceback" not in err
 
 
-def test_unbuilt_commands_say_so(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["jobs"]) == 2
-    assert "not part of this build yet" in capsys.readouterr().err
+def test_jobs_lists_resumes_and_refuses_unknown_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["jobs"]) == 0
+    assert "No render jobs yet" in capsys.readouterr().out
+    assert main(["jobs", "resume"]) == 0
+    assert "No unfinished jobs" in capsys.readouterr().out
+    assert main(["jobs", "cancel", "nope"]) == 1
+    assert "No job with an id starting 'nope'" in capsys.readouterr().err
 
 
 def test_entry_point_runs_as_a_process(tmp_path: Path) -> None:

@@ -53,6 +53,8 @@ class Step(Model):
     attempts: int = Field(default=0, ge=0)
     operation_name: str | None = None
     result_path: str | None = None
+    result_sha256: str | None = None
+    """The result file's hash, so a reused result is checked, not trusted."""
     cost_usd: float = Field(default=0.0, ge=0)
     error: str | None = None
     started_at: datetime | None = None

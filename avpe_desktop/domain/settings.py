@@ -35,6 +35,9 @@ class AspectRatio(StrEnum):
 
 
 SegmentDuration = Literal[4, 6, 8]
+ReframeMode = Literal["crop", "pad"]
+"""How a 1:1 or 4:5 export is made from a generated clip: a crop that follows the character,
+or the whole frame on a blurred copy of itself."""
 
 
 class RenderSettings(Model):
@@ -51,6 +54,7 @@ class RenderSettings(Model):
     crossfade_seconds: float = Field(default=0.0, ge=0.0, le=2.0)
     cleanup_frames: bool = False
     budget_usd: float | None = Field(default=None, gt=0)
+    reframe: ReframeMode = "crop"
 
 
 _SHORT_SIDE = {Resolution.P720: 720, Resolution.P1080: 1080}

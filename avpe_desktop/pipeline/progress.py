@@ -1,7 +1,8 @@
-"""Progress events: the one shape the CLI's progress line and the GUI's queue panel read."""
+"""Progress events: the one shape the CLI's progress bars and the GUI's queue panel read."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,11 +19,19 @@ class Stage(StrEnum):
 
 @dataclass(frozen=True)
 class ProgressEvent:
+    """`fraction` is the whole job's; `step_fraction` the current step's (a clip's render
+    progress while it is polled). `reused` marks a step served from an earlier payment."""
+
     stage: Stage
     fraction: float
     message: str
     segment: int | None = None
     eta_seconds: float | None = None
+    job_id: str | None = None
+    step_fraction: float | None = None
+    cost_spent_usd: float = 0.0
+    reused: bool = False
+    failed: bool = False
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -30,3 +39,83 @@ ProgressCallback = Callable[[ProgressEvent], None]
 
 def ignore_progress(_event: ProgressEvent) -> None:
     """The default listener, for callers that do not show progress."""
+
+
+# Relative effort of one unit of each stage, for a fraction that moves evenly.
+_WEIGHTS = {Stage.KEYFRAME: 1.0, Stage.VIDEO: 4.0, Stage.THUMBNAIL: 1.0, Stage.MERGE: 1.0}
+
+
+class ProgressTracker:
+    """Turns finished units into an overall fraction and an ETA from the pace so far; reused
+    units count as done but not towards the pace, so a resumed job does not promise too much."""
+
+    def __init__(
+        self,
+        segments: int,
+        merge: bool,
+        callback: ProgressCallback,
+        job_id: str | None = None,
+        spent: Callable[[], float] = lambda: 0.0,
+    ) -> None:
+        self.total = (
+            (segments + 1) * _WEIGHTS[Stage.KEYFRAME]
+            + segments * _WEIGHTS[Stage.VIDEO]
+            + _WEIGHTS[Stage.THUMBNAIL]
+            + (_WEIGHTS[Stage.MERGE] if merge else 0.0)
+        )
+        self.done = 0.0
+        self.worked = 0.0
+        self.started = time.monotonic()
+        self.callback = callback
+        self.job_id = job_id
+        self.spent = spent
+
+    def finished(
+        self,
+        stage: Stage,
+        message: str,
+        segment: int | None = None,
+        *,
+        reused: bool = False,
+        failed: bool = False,
+    ) -> None:
+        self.done += _WEIGHTS[stage]
+        if not reused:
+            self.worked += _WEIGHTS[stage]
+        self._emit(stage, message, segment, None, reused, failed)
+
+    def working(self, stage: Stage, message: str, segment: int | None, step: float | None) -> None:
+        self._emit(stage, message, segment, step, False, False)
+
+    def complete(self, message: str) -> None:
+        self.callback(
+            ProgressEvent(Stage.DONE, 1.0, message, job_id=self.job_id, cost_spent_usd=self.spent())
+        )
+
+    def _emit(
+        self,
+        stage: Stage,
+        message: str,
+        segment: int | None,
+        step: float | None,
+        reused: bool,
+        failed: bool,
+    ) -> None:
+        fraction = min(1.0, self.done / self.total)
+        elapsed = time.monotonic() - self.started
+        left = self.total - self.done
+        eta = elapsed * left / self.worked if self.worked > 0 else None
+        self.callback(
+            ProgressEvent(
+                stage,
+                fraction,
+                message,
+                segment,
+                eta,
+                job_id=self.job_id,
+                step_fraction=step,
+                cost_spent_usd=self.spent(),
+                reused=reused,
+                failed=failed,
+            )
+        )

@@ -150,6 +150,18 @@ class ProjectLayout:
     def content_json(self) -> Path:
         return self.root / "content.json"
 
+    @property
+    def steps_dir(self) -> Path:
+        """Paid results by content hash; the named files in frames/ and videos/ are copies."""
+        return self.root / ".steps"
+
+    def step_result(self, key: str, suffix: str) -> Path:
+        return self.steps_dir / f"{key}{suffix}"
+
+    def reframed_video(self, aspect: str) -> Path:
+        """The merged video reframed to another aspect ratio, e.g. `..._complete_4x5.mp4`."""
+        return self.root / f"{self.stem}_complete_{aspect.replace(':', 'x')}.mp4"
+
     def segment_video(self, segment: int) -> Path:
         return self.videos_dir / f"{self.stem}_segment_{_segment_number(segment)}.mp4"
 

@@ -23,14 +23,17 @@ was not sent twice.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
 import re
+import select
 import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -103,6 +106,12 @@ class LoggedRequest:
     timestamp: float
     key: str  # masked API key, "bearer" for OAuth tokens, "" for none
     status: int | None = None  # None when the connection was dropped
+    answered_at: float | None = None  # when the answer was sent (time.time())
+
+
+ABANDONED = 499
+"""Logged (nginx's convention) for a request whose client hung up before the answer: no
+answer was delivered, so nothing was paid for."""
 
 
 @dataclass
@@ -173,6 +182,7 @@ class Emulator:
         self.render_timeout = render_timeout
         self._state = _State()
         self._lock = threading.Lock()
+        self._answers = threading.Lock()
         self._renders = ThreadPoolExecutor(max_workers=2, thread_name_prefix="emulator-render")
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
@@ -322,10 +332,19 @@ class Emulator:
             self._state.log.append(entry)
             return len(self._state.log) - 1
 
+    @contextlib.contextmanager
+    def answers_held(self) -> Iterator[None]:
+        """No answer leaves while the block runs. A test that kills a client inside it knows
+        every answer either reached the client before, or finds it gone (logged ABANDONED)."""
+        with self._answers:
+            yield
+
     def _set_status(self, index: int, status: int) -> None:
         with self._lock:
             entry = self._state.log[index]
-            self._state.log[index] = LoggedRequest(**{**entry.__dict__, "status": status})
+            self._state.log[index] = LoggedRequest(
+                **{**entry.__dict__, "status": status, "answered_at": time.time()}
+            )
 
     def _new_operation(self, op: _Operation) -> None:
         with self._lock:
@@ -468,17 +487,31 @@ class _Handler(BaseHTTPRequestHandler):
         entry: int,
         headers: dict[str, str] | None = None,
     ) -> None:
-        self.emulator._set_status(entry, status)
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
+        with self.emulator._answers:
+            if self._client_gone():
+                self.emulator._set_status(entry, ABANDONED)
+                self.close_connection = True
+                return
+            self.emulator._set_status(entry, status)
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (its timeout); so do we
+
+    def _client_gone(self) -> bool:
+        """True when the client closed its end (a killed process, a timeout) while waiting;
+        a client waiting for its answer sends nothing, so a readable socket means EOF."""
         try:
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client gave up (its timeout); so do we
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+        except (OSError, ValueError):
+            return True
 
     def _route(self, method: str, path: str) -> tuple[str, str | None, dict[str, str]]:
         if method == "POST" and (match := _MODEL_CALL.match(path)):

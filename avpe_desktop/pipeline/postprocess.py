@@ -1,0 +1,57 @@
+"""After the clips: the merged video, its export in the requested aspect ratio, and cleanup.
+
+None of this is paid, so it is simply redone when a job is resumed; every output is written
+atomically, so a crash leaves the previous file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from avpe_desktop.domain import AspectRatio, MergedVideo, RenderSettings
+from avpe_desktop.media.ffmpeg import MediaError
+from avpe_desktop.media.merge import merge_videos
+from avpe_desktop.media.reframe import reframe_video
+from avpe_desktop.storage.layout import ProjectLayout
+from avpe_desktop.workers import run_in_thread
+
+log = logging.getLogger(__name__)
+
+
+async def finish(
+    paths: Sequence[str], layout: ProjectLayout, settings: RenderSettings
+) -> MergedVideo:
+    """Merges the clips (stream copy when they match, else a re-encode with the optional
+    crossfade) and, for 1:1 and 4:5, reframes the merge from the generated ratio. A failure
+    is reported in the result; the individual clips stay listed beside it."""
+    if not paths:
+        return MergedVideo(success=False, error="no segment video was produced")
+    target = layout.merged_video
+    try:
+        await run_in_thread(
+            merge_videos, paths, target, crossfade_seconds=settings.crossfade_seconds
+        )
+        if not settings.aspect_ratio.is_generated:
+            target = await export_aspect(layout, settings.aspect_ratio, settings)
+    except (MediaError, OSError, ValueError) as exc:
+        log.warning("Merge failed: %s", exc)
+        return MergedVideo(success=False, error=str(exc))
+    return MergedVideo(success=True, output_filename=target.stem, path=str(target))
+
+
+async def export_aspect(
+    layout: ProjectLayout, aspect: AspectRatio, settings: RenderSettings
+) -> Path:
+    """The merged video in another aspect ratio, beside it (`..._complete_4x5.mp4`)."""
+    out = layout.reframed_video(aspect.value)
+    await run_in_thread(reframe_video, layout.merged_video, out, aspect, mode=settings.reframe)
+    return out
+
+
+def cleanup_frames(layout: ProjectLayout) -> None:
+    """Removes the readable keyframe copies (the seed's "frames/ deleted after success").
+    The paid originals stay in `.steps/`, so a later edit still reuses them."""
+    shutil.rmtree(layout.frames_dir, ignore_errors=True)

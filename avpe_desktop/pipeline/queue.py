@@ -1,0 +1,289 @@
+"""The persistent render queue: jobs and their steps in the library, resumable after a crash.
+
+A job snapshots what it renders when it is submitted (the script, the character image by
+hash, the description and voice), so resuming or retrying it tomorrow renders exactly what
+was asked for today, whatever has been edited since. Running a job is `cinematographer`'s
+work on the job's `Ledger`; this module decides which jobs run, records their outcome, and
+turns cancel / retry / resume into step and job states.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from avpe_desktop.characters import image_path
+from avpe_desktop.domain import (
+    Content,
+    Job,
+    JobStatus,
+    Project,
+    RenderResult,
+    RenderSettings,
+    StepStatus,
+)
+from avpe_desktop.domain._base import utc_now
+from avpe_desktop.engines.base import Engine, EngineError
+from avpe_desktop.media.ffmpeg import MediaError
+from avpe_desktop.pipeline.cinematographer import RenderInputs, render_job
+from avpe_desktop.pipeline.costs import JobCancelledError, estimate
+from avpe_desktop.pipeline.progress import ProgressCallback, ignore_progress
+from avpe_desktop.pipeline.steps import Ledger, sha256_hex
+from avpe_desktop.storage.atomic import atomic_write_bytes
+from avpe_desktop.storage.layout import ProjectLayout
+from avpe_desktop.storage.repository import LibraryRepository
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[str | None], Engine]
+"""Builds the engine a job records by name; None asks for the configured default."""
+
+UNFINISHED = {JobStatus.QUEUED, JobStatus.RUNNING}
+RETRYABLE = {JobStatus.FAILED, JobStatus.PARTIAL, JobStatus.CANCELLED}
+
+
+class QueueError(ValueError):
+    """A queue request that cannot be honoured; the message says why."""
+
+
+class RenderQueue:
+    """Submit, run, cancel, retry and resume render jobs stored in a LibraryRepository.
+
+    Async methods run on the caller's loop (asyncio.run in the CLI, qasync in the GUI);
+    `listener` receives every job's ProgressEvents, tagged with the job id.
+    """
+
+    def __init__(
+        self,
+        library: LibraryRepository,
+        workspace: Path,
+        library_dir: Path,
+        engines: EngineFactory,
+        listener: ProgressCallback = ignore_progress,
+    ) -> None:
+        self.library = library
+        self.workspace = Path(workspace)
+        self.library_dir = Path(library_dir)
+        self._engine_factory = engines
+        self._engines: dict[str | None, Engine] = {}
+        self.listener = listener
+        self._cancelled: set[str] = set()
+        self._running: set[str] = set()
+
+    def engine(self, name: str | None = None) -> Engine:
+        if name not in self._engines:
+            self._engines[name] = self._engine_factory(name)
+        return self._engines[name]
+
+    # Submitting -------------------------------------------------------------------------------
+
+    def submit(
+        self, project: Project, settings: RenderSettings | None = None, engine: str | None = None
+    ) -> Job:
+        """Queues a render of the project as it is now and returns the saved QUEUED job,
+        with its cost estimate. Nothing is paid until the job runs."""
+        if project.character_id is None:
+            raise QueueError(f"Project '{project.title}' has no character to render.")
+        settings = settings or project.settings
+        chosen = self.engine(engine)
+        character = self.library.get_character(project.character_id)
+        png = image_path(self.library_dir, character).read_bytes()
+        layout = self.layout(project).ensure()
+        digest = sha256_hex(png)
+        snapshot = layout.step_result(f"character-{digest}", ".png")
+        if not snapshot.is_file():
+            atomic_write_bytes(snapshot, png)
+        voice = (
+            project.brief.creature_language
+            if project.brief
+            else character.details.creature_language
+        )
+        job = Job(
+            project_id=project.id,
+            engine=chosen.name,
+            settings=settings,
+            cost_estimate_usd=estimate(chosen, project.content, settings),
+            extra={
+                "title": project.title,
+                "content": project.content.model_dump(mode="json"),
+                "character_image": str(snapshot),
+                "character_sha256": digest,
+                "character_description": character.details.video_prompt_description,
+                "creature_language": voice,
+            },
+        )
+        self.library.save_job(job)
+        return job
+
+    def layout(self, project: Project) -> ProjectLayout:
+        return ProjectLayout.from_relative(self.workspace, project.folder)
+
+    # Running ----------------------------------------------------------------------------------
+
+    async def run(self, job_id: str) -> Job:
+        """Runs a queued (or interrupted) job to its end and returns it as saved. Steps
+        already paid for are reused; a cancelled or finished job is returned as it is."""
+        job = self.library.get_job(job_id)
+        if job.status.finished or job_id in self._running:
+            return job
+        self._running.add(job_id)
+        try:
+            return await self._run(job)
+        finally:
+            self._running.discard(job_id)
+
+    async def _run(self, job: Job) -> Job:
+        job = self._save(
+            job,
+            status=JobStatus.RUNNING,
+            error=None,
+            extra={**job.extra, "runner_pid": os.getpid(), "runner_host": socket.gethostname()},
+        )
+        project = self.library.get_project(job.project_id)
+        ledger = Ledger(self.library, job, self.layout(project))
+        try:
+            inputs = self._inputs(job, project)
+            result = await render_job(
+                self.engine(job.engine),
+                inputs,
+                ledger,
+                self.listener,
+                cancelled=lambda: self.is_cancelled(job.id),
+            )
+        except JobCancelledError:
+            return self._save(
+                self.library.get_job(job.id),
+                status=JobStatus.CANCELLED,
+                error="Cancelled; finished results were kept.",
+                cost_spent_usd=ledger.spent(),
+            )
+        except (EngineError, MediaError, OSError, ValueError) as exc:
+            return self._save(
+                job, status=JobStatus.FAILED, error=str(exc), cost_spent_usd=ledger.spent()
+            )
+        except BaseException as exc:
+            self._save(job, status=JobStatus.FAILED, error=f"Internal error: {exc!r}")
+            raise
+        status, error = _outcome(result, ledger)
+        if self.is_cancelled(job.id):
+            status = JobStatus.CANCELLED
+        return self._save(
+            job, status=status, error=error, result=result, cost_spent_usd=ledger.spent()
+        )
+
+    def _inputs(self, job: Job, project: Project) -> RenderInputs:
+        extra = job.extra
+        png = Path(extra["character_image"]).read_bytes()
+        if sha256_hex(png) != extra["character_sha256"]:
+            raise QueueError(
+                "The character image saved with this job was changed on disk; submit the "
+                "project again to render it with the current image."
+            )
+        return RenderInputs(
+            content=Content.model_validate(extra["content"]),
+            character_png=png,
+            character_description=extra.get("character_description", ""),
+            creature_language=extra.get("creature_language", ""),
+            settings=job.settings,
+            layout=self.layout(project),
+        )
+
+    async def run_pending(self) -> list[Job]:
+        """Runs queued jobs oldest first, one at a time (videos inside a job already run in
+        parallel up to the engine's limits)."""
+        done = []
+        for job in reversed(self.library.list_jobs({JobStatus.QUEUED})):
+            done.append(await self.run(job.id))
+        return done
+
+    # Cancel, retry, resume --------------------------------------------------------------------
+
+    def cancel(self, job_id: str) -> Job:
+        """No new paid call starts; clips already started keep their stored operation, so
+        a retry picks them up without paying again. Works across processes: the runner
+        checks the saved status before every paid call and every poll."""
+        job = self.library.get_job(job_id)
+        if job.status.finished:
+            return job
+        self._cancelled.add(job_id)
+        return self._save(
+            job, status=JobStatus.CANCELLED, error="Cancelled; finished results were kept."
+        )
+
+    def is_cancelled(self, job_id: str) -> bool:
+        if job_id in self._cancelled:
+            return True
+        return self.library.get_job(job_id).status is JobStatus.CANCELLED
+
+    async def retry_failed(self, job_id: str) -> Job:
+        """Runs the job again, retrying only its failed and skipped steps; everything it
+        already finished is reused. A retried keyframe that now succeeds changes the frames
+        after it, so the clips that used its stand-in are rendered again too."""
+        job = self.library.get_job(job_id)
+        if job.status not in RETRYABLE:
+            raise QueueError(f"Job {job_id} is {job.status.value}; only finished jobs retry.")
+        for step in self.library.list_steps(job_id):
+            if step.status in (StepStatus.FAILED, StepStatus.SKIPPED):
+                self.library.save_step(
+                    step.model_copy(update={"status": StepStatus.PENDING, "error": None})
+                )
+        self._cancelled.discard(job_id)
+        self._save(job, status=JobStatus.QUEUED, error=None, result=None)
+        return await self.run(job_id)
+
+    async def resume_unfinished(self) -> list[Job]:
+        """At start-up: finishes jobs a crash left QUEUED or RUNNING, skipping any that a
+        live process on this machine is still running."""
+        resumed = []
+        for job in reversed(self.library.list_jobs(UNFINISHED)):
+            if job.id in self._running or _runner_alive(job):
+                continue
+            if job.status is JobStatus.RUNNING:
+                job = self._save(job, status=JobStatus.QUEUED)
+            resumed.append(await self.run(job.id))
+        return resumed
+
+    def _save(self, job: Job, **update: object) -> Job:
+        job = job.model_copy(update={**update, "updated_at": utc_now()})
+        self.library.save_job(job)
+        return job
+
+
+def _outcome(result: RenderResult, ledger: Ledger) -> tuple[JobStatus, str | None]:
+    skipped = [s.error for s in ledger.steps if s.status is StepStatus.SKIPPED and s.error]
+    merged = result.merged_video
+    merge_failed = merged is not None and not merged.success
+    if result.success_count == result.total_segments and not merge_failed and not skipped:
+        return JobStatus.DONE, None
+    if skipped:
+        error: str | None = skipped[0]
+    elif result.errors:
+        number, message = min(result.errors.items())
+        error = f"Segment {number}: {message}"
+    elif merge_failed and merged is not None:
+        error = f"The merge failed: {merged.error}"
+    else:
+        error = None
+    status = JobStatus.PARTIAL if result.success_count else JobStatus.FAILED
+    return status, error
+
+
+def _runner_alive(job: Job) -> bool:
+    """True when the process that last ran the job is alive on this machine. Windows has no
+    harmless liveness probe (os.kill would terminate the process), so there a RUNNING job is
+    assumed abandoned."""
+    pid = job.extra.get("runner_pid")
+    if not isinstance(pid, int) or pid == os.getpid() or os.name == "nt":
+        return False
+    if job.extra.get("runner_host") != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
