@@ -1,0 +1,96 @@
+"""`avpe-desktop`: one asyncio loop running inside Qt's, and the main window on top.
+
+qasync's QEventLoop is an asyncio loop whose scheduling is done by Qt, so engine coroutines
+are awaited while the window keeps painting. The loop runs until the application quits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from avpe_desktop import __version__
+from avpe_desktop.config import APP_AUTHOR, APP_NAME
+from avpe_desktop.context import AppContext
+from avpe_desktop.storage.repository import LibraryError
+from avpe_desktop.ui.errors import configure_logging, install_excepthook, readable, report
+from avpe_desktop.ui.main_window import MainWindow
+from avpe_desktop.ui.resources import icon, theme_qss
+
+log = logging.getLogger(__name__)
+
+SMOKE_TEST_FLAG = "--smoke-test"
+"""Starts normally, then quits once the main window is up and its start-up has run: the
+packaging smoke check (build_scripts/smoke.py) runs the frozen app with it, offscreen."""
+SMOKE_TEST_SHOWN = "avpe-desktop: main window shown"
+SMOKE_TEST_DELAY_MS = 1000
+
+
+def create_application(argv: Sequence[str]) -> QApplication:
+    app = QApplication.instance() or QApplication(list(argv))
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_AUTHOR)
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(icon("app"))
+    app.setStyle("Fusion")
+    app.setStyleSheet(theme_qss())
+    return app
+
+
+def install_loop(app: QApplication) -> qasync.QEventLoop:
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    return loop
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    app = create_application(argv)
+    try:
+        ctx = AppContext.open()
+    except (LibraryError, OSError) as exc:
+        QMessageBox.critical(None, APP_NAME, f"The library cannot be opened.\n\n{readable(exc)}")
+        return 1
+    log_file = configure_logging(ctx.dirs.logs)
+    log.info("AVPE Desktop %s starting; log file %s", __version__, log_file)
+    loop = install_loop(app)
+    window = MainWindow(ctx)
+    install_excepthook(window.show_error)
+    loop.set_exception_handler(
+        lambda _loop, context: report(
+            context.get("exception") or RuntimeError(context.get("message", "")),
+            window.show_error,
+        )
+    )
+    window.show()
+    if SMOKE_TEST_FLAG in argv:
+        QTimer.singleShot(SMOKE_TEST_DELAY_MS, lambda: _end_smoke_test(window))
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    try:
+        with loop:
+            loop.run_until_complete(closed.wait())
+    finally:
+        ctx.close()
+    return 0
+
+
+def _end_smoke_test(window: MainWindow) -> None:
+    """Reports the window (to stdout and the log, as a windowed Windows app may have no
+    stdout), then quits the normal way so shutdown is exercised too."""
+    if window.isVisible():
+        log.info(SMOKE_TEST_SHOWN)
+        print(SMOKE_TEST_SHOWN, flush=True)
+    window.close()
+    QApplication.quit()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

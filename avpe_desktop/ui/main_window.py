@@ -1,0 +1,404 @@
+"""The main window: library and project pages, the render queue dock, menus and the banner.
+
+It is built cheaply and shown at once; reading the library and reopening the last project
+happen right after the first paint, so the window appears without a wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSizePolicy,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from avpe_desktop.characters import image_path
+from avpe_desktop.context import AppContext
+from avpe_desktop.domain import Brief, Character, Content, Project
+from avpe_desktop.engines.registry import resolve_choice
+from avpe_desktop.pipeline.cinematographer import RenderInputs
+from avpe_desktop.pipeline.screenwriter import write_script
+from avpe_desktop.projects import create_project
+from avpe_desktop.ui.errors import Banner, report
+from avpe_desktop.ui.export_dialog import ExportDialog
+from avpe_desktop.ui.library_view import LibraryView
+from avpe_desktop.ui.new_video_dialog import NewVideoDialog
+from avpe_desktop.ui.project_document import ProjectDocument
+from avpe_desktop.ui.project_view import ProjectView
+from avpe_desktop.ui.queue_panel import QueuePanel
+from avpe_desktop.ui.render_queue import RenderJob, RenderQueue
+from avpe_desktop.ui.resources import icon
+from avpe_desktop.ui.services import Services
+from avpe_desktop.ui.settings_dialog import SettingsDialog
+
+RECENT_PROJECTS = 12
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle("AVPE Desktop")
+        self.setWindowIcon(icon("app"))
+        self.resize(1320, 860)
+        self.banner = Banner()
+        self.services = Services(ctx, self.banner.show_error, self.banner.show_info)
+        self.document: ProjectDocument | None = None
+        self.queue = RenderQueue(self)
+        self.undo_group = QUndoGroup(self)
+        self._started = False
+        self.engine_name = "offline"
+        self._window_state = QSettings(
+            str(ctx.dirs.config / "window.ini"), QSettings.Format.IniFormat
+        )
+
+        self.undo_action = self.undo_group.createUndoAction(self, "Undo")
+        self.undo_action.setIcon(icon("undo"))
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_group.createRedoAction(self, "Redo")
+        self.redo_action.setIcon(icon("redo"))
+        self.redo_action.setShortcuts(
+            [QKeySequence("Ctrl+Shift+Z"), QKeySequence(QKeySequence.StandardKey.Redo)]
+        )
+
+        self.library_view = LibraryView(self.services)
+        self.project_view = ProjectView(self.services, self.undo_action, self.redo_action)
+        self.project_view.renderRequested.connect(self.render_project)
+        self.project_view.exportRequested.connect(self.export_project)
+        self.no_project = QLabel(
+            "No project open. Start one with New video, or open a recent "
+            "project from the File menu."
+        )
+        self.no_project.setObjectName("hint")
+        self.no_project.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pages = QStackedWidget()
+        for page in (self.library_view, self.project_view, self.no_project):
+            self.pages.addWidget(page)
+
+        central = QWidget()
+        central.setObjectName("page")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(12, 8, 12, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        self.queue_panel = QueuePanel(self.queue)
+        self.queue_dock = QDockWidget("Render queue", self)
+        self.queue_dock.setObjectName("renderQueue")
+        self.queue_dock.setWidget(self.queue_panel)
+        self.queue_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.queue_dock)
+        self.resizeDocks([self.queue_dock], [400], Qt.Orientation.Horizontal)
+        self.queue_dock.hide()  # until the first render, unless the saved state says otherwise
+        self.queue.jobFinished.connect(self._render_finished)
+
+        self._engine_label = QLabel()
+        self._save_label = QLabel()
+        self.statusBar().addPermanentWidget(self._save_label)
+        self.statusBar().addPermanentWidget(self._engine_label)
+        self._build_actions()
+        self._restore_window_state()
+        self._show_engine()
+
+    # Start-up and shut-down
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if not self._started:
+            self._started = True
+            QTimer.singleShot(0, self.start)
+
+    def start(self) -> None:
+        """The slow part of start-up, after the window is on screen."""
+        self.library_view.reload()
+        last = self.ctx.settings.last_project_id
+        if last:
+            try:
+                self.open_project(self.ctx.library.get_project(last))
+            except Exception as exc:
+                report(exc, self.banner.show_error)
+                self.show_library()
+        else:
+            self.show_library()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        if self.queue.running:
+            answer = QMessageBox.question(
+                self,
+                "Renders are running",
+                "Quit and stop the renders in progress? Finished files are kept.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Saves what is waiting and stops background work; safe to call twice."""
+        self.queue.cancel_all()
+        self.library_view.tasks.cancel_all()
+        self.project_view.tasks.cancel_all()
+        self.project_view.preview.player.stop()
+        if self.document is not None:
+            self.project_view.inspector.commit_pending()
+            try:
+                self.document.flush()
+            except Exception as exc:
+                report(exc, self.banner.show_error)
+        self._window_state.setValue("geometry", self.saveGeometry())
+        self._window_state.setValue("state", self.saveState())
+        self._window_state.sync()
+
+    def _restore_window_state(self) -> None:
+        geometry = self._window_state.value("geometry")
+        state = self._window_state.value("state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    # Menus and tool bar
+
+    def _build_actions(self) -> None:
+        def action(
+            name: str, text: str, slot: Callable[[], object], shortcut: str | None = None
+        ) -> QAction:
+            act = QAction(icon(name), text, self)
+            act.triggered.connect(slot)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            return act
+
+        self.library_action = action("library", "Library", self.show_library, "Ctrl+1")
+        self.project_action = action("timeline", "Project", self.show_project, "Ctrl+2")
+        pages = QActionGroup(self)
+        for act in (self.library_action, self.project_action):
+            act.setCheckable(True)
+            pages.addAction(act)
+        self.new_action = action("new_video", "New video", self.new_video, "Ctrl+N")
+        self.render_action = action("render", "Render", self.render_project, "Ctrl+R")
+        self.export_action = action("export", "Export", self.export_project, "Ctrl+E")
+        self.settings_action = action("settings", "Settings", self.open_settings, "Ctrl+,")
+        quit_action = action("close", "Quit", self.close, "Ctrl+Q")
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addActions([self.library_action, self.project_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.new_action, self.render_action, self.export_action])
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addAction(self.queue_dock.toggleViewAction())
+        toolbar.addAction(self.settings_action)
+        self.addToolBar(toolbar)
+        self.queue_dock.toggleViewAction().setIcon(icon("queue"))
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.new_action)
+        self.recent_menu = QMenu("Open project", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addActions([self.library_action, self.project_action])
+        view_menu.addAction(self.queue_dock.toggleViewAction())
+        render_menu = self.menuBar().addMenu("&Render")
+        render_menu.addAction(self.render_action)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        projects = self.ctx.library.list_projects()[:RECENT_PROJECTS]
+        if not projects:
+            empty = self.recent_menu.addAction("No projects yet")
+            empty.setEnabled(False)
+        for project in projects:
+            act = self.recent_menu.addAction(project.title)
+            act.triggered.connect(lambda _=False, p=project: self.open_project(p))
+
+    def _show_engine(self) -> None:
+        try:
+            choice = resolve_choice(self.ctx.settings)
+        except Exception as exc:
+            report(exc, self.banner.show_error)
+            return
+        self.engine_name = "Google" if choice.value == "google" else "offline"
+        self._engine_label.setText(f"  {self.engine_name} engine  ")
+
+    # Pages
+
+    def show_library(self) -> None:
+        self.library_action.setChecked(True)
+        self.pages.setCurrentWidget(self.library_view)
+
+    def show_project(self) -> None:
+        self.project_action.setChecked(True)
+        self.pages.setCurrentWidget(self.project_view if self.document else self.no_project)
+
+    # Projects
+
+    def new_video(self) -> NewVideoDialog:
+        dialog = NewVideoDialog(
+            self.ctx.library.list_characters(), self._write_script, self.engine_name, self
+        )
+        current = self.library_view.editor.character
+        if current is not None:
+            dialog.character_combo.setCurrentIndex(dialog.character_combo.findData(current.id))
+        dialog.accepted.connect(lambda: self._script_written(dialog))
+        dialog.open()
+        return dialog
+
+    async def _write_script(self, brief: Brief, character: Character) -> Content:
+        return await write_script(self.services.engine().writer, brief, character.details)
+
+    def _script_written(self, dialog: NewVideoDialog) -> None:
+        character = dialog.selected_character()
+        if dialog.content is None or character is None:
+            return
+        try:
+            project, _layout = create_project(
+                self.ctx.library,
+                self.ctx.workspace,
+                dialog.content,
+                self.ctx.settings.render,
+                character.id,
+                dialog.brief,
+            )
+        except Exception as exc:
+            report(exc, self.banner.show_error)
+            return
+        self.open_project(project)
+        self.banner.show_info(f"Wrote '{project.title}'. Edit the segments, then press Render.")
+
+    def open_project(self, project: Project) -> None:
+        if self.document is not None:
+            if self.document.project.id == project.id:
+                self.show_project()
+                return
+            self.project_view.inspector.commit_pending()
+            self.document.flush()
+            self.undo_group.removeStack(self.document.undo_stack)
+            self.document.deleteLater()
+        document = ProjectDocument(self.ctx.library, self.ctx.workspace, project, self)
+        document.saved.connect(lambda: self._save_label.setText("  All changes saved  "))
+        document.contentChanged.connect(lambda: self._save_label.setText("  Saving…  "))
+        self.document = document
+        self.undo_group.addStack(document.undo_stack)
+        self.undo_group.setActiveStack(document.undo_stack)
+        self.project_view.set_document(document)
+        finished = [j for j in self.queue.jobs if j.project_id == project.id and j.result]
+        if finished:
+            self.project_view.set_failed_segments(finished[-1].failed_segments)
+        self.setWindowTitle(f"{project.title} — AVPE Desktop")
+        self._save_label.setText("")
+        self.show_project()
+        if self.ctx.settings.last_project_id != project.id:
+            self.ctx.settings = self.ctx.settings.model_copy(update={"last_project_id": project.id})
+            self.ctx.save_settings()
+
+    # Rendering and export
+
+    def render_project(self) -> RenderJob | None:
+        document = self.document
+        if document is None:
+            self.banner.show_error("Open or create a project first.")
+            return None
+        if any(j.project_id == document.project.id for j in self.queue.running):
+            self.banner.show_error("This project is already rendering; see the render queue.")
+            return None
+        try:
+            return self._submit_render(document)
+        except Exception as exc:
+            report(exc, self.banner.show_error)
+            return None
+
+    def _submit_render(self, document: ProjectDocument) -> RenderJob:
+        self.project_view.inspector.commit_pending()
+        project = document.project
+        if project.character_id is None:
+            raise ValueError("This project has no character to render.")
+        character = self.ctx.library.get_character(project.character_id)
+        engine = self.services.engine()
+        settings = self.ctx.settings.render
+        document.project = project.model_copy(update={"settings": settings})
+        document.save()
+        brief = document.project.brief
+        inputs = RenderInputs(
+            content=document.content,
+            character_png=image_path(self.ctx.dirs.data, character).read_bytes(),
+            character_description=character.details.video_prompt_description,
+            creature_language=brief.creature_language
+            if brief
+            else character.details.creature_language,
+            settings=settings,
+            layout=document.layout,
+        )
+        job = self.queue.submit(engine, document.project, inputs)
+        job.changed.connect(lambda: self._job_progressed(job))
+        self.queue_dock.show()
+        return job
+
+    def _job_progressed(self, job: RenderJob) -> None:
+        """New keyframes appear on the timeline as soon as they are painted."""
+        if self.document is not None and self.document.project.id == job.project_id:
+            self.project_view.refresh()
+
+    def _render_finished(self, job: RenderJob) -> None:
+        if self.document is not None and self.document.project.id == job.project_id:
+            self.project_view.set_failed_segments(job.failed_segments)
+        if job.error:
+            self.banner.show_error(f"'{job.title}': {job.error}")
+        elif job.result is not None:
+            self.banner.show_info(f"'{job.title}': {job.message.lower()}.")
+
+    def export_project(self) -> ExportDialog | None:
+        document = self.document
+        if document is None:
+            self.banner.show_error("Open a rendered project to export it.")
+            return None
+        self.project_view.inspector.commit_pending()
+        document.flush()
+        dialog = ExportDialog(document.project, document.layout, self)
+        dialog.accepted.connect(lambda: self.banner.show_info(f"Exported to {dialog.exported}."))
+        dialog.open()
+        return dialog
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.services, self)
+        dialog.accepted.connect(self._settings_saved)
+        dialog.open()
+        return dialog
+
+    def _settings_saved(self) -> None:
+        self._show_engine()
+        self.banner.show_info("Settings saved.")
+
+    def show_error(self, message: str) -> None:
+        self.banner.show_error(message)

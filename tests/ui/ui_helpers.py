@@ -1,0 +1,55 @@
+"""Driving the UI the way a person does: drops, dialogs, buttons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from avpe_desktop.domain import Character, RenderSettings
+from avpe_desktop.ui.main_window import MainWindow
+from avpe_desktop.ui.resources import sample_characters
+
+TINY_RENDER = RenderSettings(resolution="720p", aspect_ratio="16:9", duration=4)
+"""Two segments of this take a few seconds with the offline engine."""
+
+
+def drop_files(widget: QWidget, paths: list[Path]) -> QDropEvent:
+    """What a desktop drag of files delivers: file URLs in the mime data."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    point = QPointF(widget.width() / 2, widget.height() / 2)
+    actions = Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(
+        point, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        point, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(widget, drop)
+    return drop
+
+
+def add_samples(qtbot: QtBot, window: MainWindow, count: int = 2) -> list[Character]:
+    """Imports the packaged sample characters through a drop and waits for their analysis."""
+    library = window.library_view
+    drop_files(library, sample_characters()[:count])
+    qtbot.waitUntil(
+        lambda: not library.tasks.busy and len(window.ctx.library.list_characters()) == count,
+        timeout=30_000,
+    )
+    return window.ctx.library.list_characters()
+
+
+def write_project(qtbot: QtBot, window: MainWindow, segments: int = 2) -> None:
+    """New video -> script by the offline engine -> project open in the timeline."""
+    dialog = window.new_video()
+    dialog.idea_edit.setPlainText("Floof discovers a mysterious box")
+    dialog.segments_spin.setValue(segments)
+    dialog.write_button.click()
+    qtbot.waitUntil(lambda: window.document is not None, timeout=30_000)
