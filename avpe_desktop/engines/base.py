@@ -35,6 +35,13 @@ class TransientError(EngineError):
         return (type(self), (str(self), self.retry_after))
 
 
+class OperationFailedError(TransientError):
+    """A video operation that finished in failure for a reason that may pass (an internal
+    error, a deadline). Starting the clip again may well succeed; polling the finished
+    operation again never will, it only reports the same failure, so its name must not be
+    kept for a retry."""
+
+
 class RequestError(EngineError):
     """The request itself is wrong (400-class); retrying the same request cannot help."""
 

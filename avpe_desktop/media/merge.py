@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -61,7 +62,11 @@ def merge_videos(
         raise MediaError("there are no clips to merge")
     if crossfade_seconds < 0:
         raise ValueError(f"crossfade_seconds must be >= 0, got {crossfade_seconds}")
-    infos = [probe(p) for p in paths]
+    # Probing reads every clip through ffmpeg: one process per clip, run side by side (the
+    # work is in the subprocesses, so threads are enough). `map` still raises the first bad
+    # clip in order.
+    with ThreadPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1)) as pool:
+        infos = list(pool.map(probe, paths))
     same = len({_signature(info) for info in infos}) == 1
     method: MergeMethod = "copy" if same and crossfade_seconds == 0 else "reencode"
     with atomic_output(out_path) as tmp:

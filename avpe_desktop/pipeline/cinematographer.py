@@ -34,6 +34,7 @@ from avpe_desktop.engines.base import (
     Engine,
     EngineError,
     FrameRequest,
+    OperationFailedError,
     OperationNotFoundError,
     ResponseFormatError,
     TransientError,
@@ -329,9 +330,14 @@ class _Render:
                 ledger.forget_operation(step)
                 continue
             except EngineError as exc:
-                # A poll that could not get through may be retried on the same operation;
-                # an operation that ended in failure cannot.
-                self._failed(step, exc, number, keep_operation=isinstance(exc, TransientError))
+                # Only a poll that could not get through keeps the operation: it may still be
+                # running (and is paid for), so a retry polls it again. An operation that
+                # finished in failure reports that failure to every later poll, whatever
+                # its error code, so a retry has to start a new one.
+                unreached = isinstance(exc, TransientError) and not isinstance(
+                    exc, OperationFailedError
+                )
+                self._failed(step, exc, number, keep_operation=unreached)
                 raise SegmentFailedError(str(exc)) from exc
             await run_in_thread(ledger.finish, ledger.current(key), data)
             return data

@@ -120,6 +120,7 @@ class _Operation:
     model: str
     future: Future[bytes]
     polls: int = 0
+    started: float = field(default_factory=time.monotonic)
     storage_uri: str | None = None
     fault: Fault | None = None
 
@@ -160,7 +161,10 @@ _STATUS_TEXT = {
 class Emulator:
     """`with Emulator() as emu:` serves on 127.0.0.1 in a background thread until the block
     ends. `polls_to_finish` is how many fetches a Veo operation needs before it reports done
-    (the last one waits for the render); `video_delivery` picks inline bytes or a URI."""
+    (the last one waits for the render); `video_seconds` is how long after its start it
+    reports done at the earliest, like Veo's render time, however often it is polled (so a
+    benchmark can fix the clip's duration independently of the poller); `video_delivery`
+    picks inline bytes or a URI."""
 
     def __init__(
         self,
@@ -169,6 +173,7 @@ class Emulator:
         port: int = 0,
         media: OfflineMedia | None = None,
         polls_to_finish: int = 1,
+        video_seconds: float = 0.0,
         video_delivery: Literal["inline", "gcs", "http"] = "inline",
         api_keys: set[str] | None = None,
         render_timeout: float = 120.0,
@@ -177,6 +182,7 @@ class Emulator:
             raise ValueError("The emulator only listens on loopback addresses.")
         self.media = media or OfflineMedia()
         self.polls_to_finish = polls_to_finish
+        self.video_seconds = video_seconds
         self.video_delivery = video_delivery
         self.api_keys = api_keys
         self.render_timeout = render_timeout
@@ -665,8 +671,11 @@ class _Handler(BaseHTTPRequestHandler):
         if op is None:
             raise _ReplyError(404, f"Operation {name} not found.", "NOT_FOUND")
         op.polls += 1
-        if op.polls < self.emulator.polls_to_finish:
-            progress = int(100 * op.polls / self.emulator.polls_to_finish)
+        emu = self.emulator
+        by_polls = op.polls / emu.polls_to_finish
+        by_time = (time.monotonic() - op.started) / emu.video_seconds if emu.video_seconds else 1
+        if by_polls < 1 or by_time < 1:
+            progress = int(100 * min(by_polls, by_time))
             return {"name": op.name, "done": False, "metadata": {"progressPercent": progress}}
         fault = op.fault
         if fault is not None and fault.operation_error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from google.genai import types
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from avpe_desktop.engines.base import FrameRequest, ResponseFormatError, SafetyFilteredError
 from avpe_desktop.engines.google.models import image_model
@@ -28,9 +28,17 @@ def image_mime(data: bytes) -> str:
 def fit_png(data: bytes, size: tuple[int, int]) -> bytes:
     """Exactly `size`, filled edge to edge: models return their own sizes (1024x576,
     1376x768...), and the video model needs both keyframes at the clip's pixel size.
-    Cropping the overflow keeps proportions; letterboxing would paint bars into the video."""
+    Cropping the overflow keeps proportions; letterboxing would paint bars into the video.
+
+    An image that already is an upright RGB PNG of `size` is returned as it came, once it has
+    decoded cleanly: every keyframe waits for the one before it, and re-encoding a PNG that
+    needs no change costs several times its decoding on that critical path."""
     try:
         with Image.open(io.BytesIO(data)) as raw:
+            raw.load()
+            orientation = raw.getexif().get(ExifTags.Base.Orientation, 1)
+            if (raw.format, raw.mode, raw.size, orientation) == ("PNG", "RGB", size, 1):
+                return data
             image = ImageOps.exif_transpose(raw).convert("RGB")
     except (OSError, ValueError) as exc:
         raise ResponseFormatError(f"The image model returned an unreadable image ({exc}).") from exc

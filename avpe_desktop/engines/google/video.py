@@ -11,11 +11,11 @@ from google.genai import types
 from avpe_desktop.engines.base import (
     CredentialsError,
     EngineError,
+    OperationFailedError,
     OperationNotFoundError,
     RequestError,
     ResponseFormatError,
     SafetyFilteredError,
-    TransientError,
     VideoRequest,
     VideoStatus,
 )
@@ -39,7 +39,7 @@ def operation_error(error: dict[str, Any], name: str) -> EngineError:
     if _SAFETY_WORDS.search(message):
         return SafetyFilteredError(text, message)
     if code in _TRANSIENT_CODES:
-        return TransientError(text)
+        return OperationFailedError(text)
     if code in _CREDENTIAL_CODES:
         return CredentialsError(text)
     if code in _REQUEST_CODES:

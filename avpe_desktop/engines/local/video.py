@@ -37,9 +37,9 @@ import numpy as np
 from avpe_desktop.domain import AspectRatio, Resolution, frame_size
 from avpe_desktop.engines.base import (
     EngineError,
+    OperationFailedError,
     OperationNotFoundError,
     RequestError,
-    TransientError,
     VideoRequest,
     VideoStatus,
 )
@@ -900,7 +900,7 @@ class LocalVideoMaker:
         if not op.task.done():
             return VideoStatus(done=False, progress=_read_progress(op.progress_file))
         if op.task.cancelled():
-            raise TransientError("the offline render was cancelled")
+            raise OperationFailedError("the offline render was cancelled")
         error = op.task.exception()
         if error is not None:
             raise _engine_error(error) from error
@@ -927,7 +927,7 @@ def _engine_error(error: BaseException) -> EngineError:
     if isinstance(error, EngineError):
         return error
     if isinstance(error, BrokenProcessPool):
-        return TransientError("the offline renderer's worker process stopped; try again")
+        return OperationFailedError("the offline renderer's worker process stopped; try again")
     if isinstance(error, MediaError):
         return EngineError(f"the offline renderer could not encode the clip: {error}")
     return EngineError(f"the offline renderer failed: {error!r}")

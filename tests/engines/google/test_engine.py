@@ -266,6 +266,17 @@ async def test_video_resumes_from_its_stored_name_on_a_new_client(
         assert np.abs(got - sent).mean() < 8, which
 
 
+async def test_emulated_video_takes_its_render_time_however_often_it_is_polled(
+    engine, emulator: Emulator, frames: tuple[bytes, bytes]
+) -> None:
+    emulator.video_seconds = 0.5  # polls_to_finish stays 1: time alone holds the clip back
+    name = await engine.video.start(clip(frames))
+    first = await engine.video.poll(name)
+    assert not first.done and first.progress is not None and first.progress < 1
+    status = await finish(engine, name, limit=1000)
+    assert status.done and status.video
+
+
 @pytest.mark.parametrize("delivery", ["gcs", "http"])
 async def test_video_by_uri_is_downloaded(
     make_engine: EngineFactory, emulator: Emulator, frames: tuple[bytes, bytes], delivery: str
