@@ -153,6 +153,14 @@ class _Render:
         except JobCancelledError:
             await asyncio.gather(*videos.values(), return_exceptions=True)
             raise
+        except BaseException:
+            # The render task itself was cancelled (the app is closing) or failed: stop the
+            # clips too rather than leave them polling unowned. Started Veo operations keep
+            # their stored names, so a resume picks them up without paying again.
+            for task in videos.values():
+                task.cancel()
+            await asyncio.gather(*videos.values(), return_exceptions=True)
+            raise
         outcomes = await asyncio.gather(*videos.values(), return_exceptions=True)
         paths: list[str] = []
         errors: dict[int, str] = {}
