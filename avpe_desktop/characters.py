@@ -106,9 +106,7 @@ def find_character(repo: LibraryRepository, ref: str) -> Character:
     for character in repo.list_characters():
         if character.id == ref:
             return character
-    raise CharacterError(
-        f"No character called '{ref}'. 'avpe character list' shows the library."
-    )
+    raise CharacterError(f"No character called '{ref}'. 'avpe character list' shows the library.")
 
 
 def remove_character(repo: LibraryRepository, library_dir: Path, character: Character) -> None:
