@@ -68,9 +68,12 @@ class _Line(QLineEdit):
         """Line edits commit on Enter and focus out, so nothing is ever waiting."""
 
     def set_text_quietly(self, text: str) -> None:
+        """A long value shows its beginning, as the text boxes do (QLineEdit leaves the
+        cursor at the end, which scrolls the start out of sight)."""
         if self.text() != text:
             self.blockSignals(True)
             self.setText(text)
+            self.setCursorPosition(0)
             self.blockSignals(False)
 
 

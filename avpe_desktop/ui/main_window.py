@@ -1,7 +1,8 @@
 """The main window: library and project pages, the render queue dock, menus and the banner.
 
-It is built cheaply and shown at once; reading the library and reopening the last project
-happen right after the first paint, so the window appears without a wait.
+It is built cheaply and shown at once; reading the library, listing the render jobs, reopening
+the last project and resuming renders a crash interrupted happen right after the first paint,
+so the window appears without a wait.
 """
 
 from __future__ import annotations
@@ -23,11 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from avpe_desktop.characters import image_path
 from avpe_desktop.context import AppContext
-from avpe_desktop.domain import Brief, Character, Content, Project
+from avpe_desktop.domain import Brief, Character, Content, JobStatus, Project
 from avpe_desktop.engines.registry import resolve_choice
-from avpe_desktop.pipeline.cinematographer import RenderInputs
 from avpe_desktop.pipeline.screenwriter import write_script
 from avpe_desktop.projects import create_project
 from avpe_desktop.ui.errors import Banner, report
@@ -37,7 +36,7 @@ from avpe_desktop.ui.new_video_dialog import NewVideoDialog
 from avpe_desktop.ui.project_document import ProjectDocument
 from avpe_desktop.ui.project_view import ProjectView
 from avpe_desktop.ui.queue_panel import QueuePanel
-from avpe_desktop.ui.render_queue import RenderJob, RenderQueue
+from avpe_desktop.ui.render_queue import JobView, QueueController
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.services import Services
 from avpe_desktop.ui.settings_dialog import SettingsDialog
@@ -55,9 +54,12 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         self.services = Services(ctx, self.banner.show_error, self.banner.show_info)
         self.document: ProjectDocument | None = None
-        self.queue = RenderQueue(self)
+        self.queue = QueueController(self.services, self)
         self.undo_group = QUndoGroup(self)
         self._started = False
+        self.ready = False
+        """True once `start` has run: the library is listed and interrupted renders resumed."""
+        self._closing = False
         self.engine_name = "offline"
         self._window_state = QSettings(
             str(ctx.dirs.config / "window.ini"), QSettings.Format.IniFormat
@@ -106,6 +108,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.queue_dock)
         self.resizeDocks([self.queue_dock], [400], Qt.Orientation.Horizontal)
         self.queue_dock.hide()  # until the first render, unless the saved state says otherwise
+        self.queue.outputsChanged.connect(self._render_outputs_changed)
         self.queue.jobFinished.connect(self._render_finished)
 
         self._engine_label = QLabel()
@@ -127,6 +130,19 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """The slow part of start-up, after the window is on screen."""
         self.library_view.reload()
+        try:
+            self.queue.load()
+            resumed = self.queue.resume_unfinished()
+        except Exception as exc:
+            report(exc, self.banner.show_error)
+            resumed = []
+        if resumed:
+            self.queue_dock.show()
+            count = len(resumed)
+            self.banner.show_info(
+                f"Resuming {count} render{'s' if count != 1 else ''} that stopped when the app "
+                "last closed unexpectedly; finished steps are reused."
+            )
         last = self.ctx.settings.last_project_id
         if last:
             try:
@@ -136,24 +152,35 @@ class MainWindow(QMainWindow):
                 self.show_library()
         else:
             self.show_library()
+        self.ready = True
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        """With renders running, asks first; then cancels them and closes once they have
+        stopped (within one paid call or poll), so each job is saved as cancelled, to be
+        continued from the queue, rather than cut off mid-write."""
         if self.queue.running:
-            answer = QMessageBox.question(
-                self,
-                "Renders are running",
-                "Quit and stop the renders in progress? Finished files are kept.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
+            if not self._closing:
+                answer = QMessageBox.question(
+                    self,
+                    "Renders are running",
+                    "Quit and stop the renders in progress? Finished results are kept, and "
+                    "Continue in the render queue finishes them later.",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                )
+                if answer != QMessageBox.StandardButton.Yes:
+                    event.ignore()
+                    return
+                self._closing = True
+                self.queue.cancel_all()
+                self.banner.show_info("Stopping the renders…")
+            event.ignore()
+            return
         self.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
         """Saves what is waiting and stops background work; safe to call twice."""
-        self.queue.cancel_all()
+        self.queue.close()
         self.library_view.tasks.cancel_all()
         self.project_view.tasks.cancel_all()
         self.project_view.preview.player.stop()
@@ -313,9 +340,9 @@ class MainWindow(QMainWindow):
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
         self.project_view.set_document(document)
-        finished = [j for j in self.queue.jobs if j.project_id == project.id and j.result]
-        if finished:
-            self.project_view.set_failed_segments(finished[-1].failed_segments)
+        latest = self.queue.latest(project.id)
+        if latest is not None:
+            self.project_view.show_render_state(latest.failed_segments)
         self.setWindowTitle(f"{project.title} — AVPE Desktop")
         self._save_label.setText("")
         self.show_project()
@@ -325,7 +352,7 @@ class MainWindow(QMainWindow):
 
     # Rendering and export
 
-    def render_project(self) -> RenderJob | None:
+    def render_project(self) -> JobView | None:
         document = self.document
         if document is None:
             self.banner.show_error("Open or create a project first.")
@@ -339,44 +366,39 @@ class MainWindow(QMainWindow):
             report(exc, self.banner.show_error)
             return None
 
-    def _submit_render(self, document: ProjectDocument) -> RenderJob:
+    def _submit_render(self, document: ProjectDocument) -> JobView:
+        """The job keeps a snapshot of the script and the character as they are now, so
+        edits made while it renders (or before a retry) do not change what it renders."""
         self.project_view.inspector.commit_pending()
-        project = document.project
-        if project.character_id is None:
-            raise ValueError("This project has no character to render.")
-        character = self.ctx.library.get_character(project.character_id)
-        engine = self.services.engine()
         settings = self.ctx.settings.render
-        document.project = project.model_copy(update={"settings": settings})
+        document.project = document.project.model_copy(update={"settings": settings})
         document.save()
-        brief = document.project.brief
-        inputs = RenderInputs(
-            content=document.content,
-            character_png=image_path(self.ctx.dirs.data, character).read_bytes(),
-            character_description=character.details.video_prompt_description,
-            creature_language=brief.creature_language
-            if brief
-            else character.details.creature_language,
-            settings=settings,
-            layout=document.layout,
-        )
-        job = self.queue.submit(engine, document.project, inputs)
-        job.changed.connect(lambda: self._job_progressed(job))
-        self.queue_dock.show()
+        job = self.queue.submit(document.project, settings)
+        # Showing the dock re-lays out the whole window; on the next pass, so that work and
+        # the submission do not add up to one long stall.
+        QTimer.singleShot(0, self.queue_dock.show)
         return job
 
-    def _job_progressed(self, job: RenderJob) -> None:
-        """New keyframes appear on the timeline as soon as they are painted."""
-        if self.document is not None and self.document.project.id == job.project_id:
-            self.project_view.refresh()
+    def _render_outputs_changed(self, job: JobView) -> None:
+        """New keyframes and clips appear on the timeline as soon as they exist (and only
+        then: a clip's progress ticks do not touch the timeline)."""
+        document = self.document
+        if document is not None and self.queue.latest(document.project.id) is job:
+            self.project_view.show_render_state(job.failed_segments)
 
-    def _render_finished(self, job: RenderJob) -> None:
-        if self.document is not None and self.document.project.id == job.project_id:
-            self.project_view.set_failed_segments(job.failed_segments)
-        if job.error:
-            self.banner.show_error(f"'{job.title}': {job.error}")
-        elif job.result is not None:
+    def _render_finished(self, job: JobView) -> None:
+        if self._closing and not self.queue.running:
+            self.close()
+            return
+        if job.status is JobStatus.DONE:
             self.banner.show_info(f"'{job.title}': {job.message.lower()}.")
+        elif not job.status.finished:  # resume left it alone: a live process is on it
+            self.banner.show_info(
+                f"'{job.title}' is being rendered by another AVPE window or command; "
+                "it was left to finish there."
+            )
+        elif job.status is not JobStatus.CANCELLED:
+            self.banner.show_error(f"'{job.title}': {job.message}")
 
     def export_project(self) -> ExportDialog | None:
         document = self.document

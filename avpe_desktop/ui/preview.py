@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, Qt, QUrl
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,6 +26,12 @@ from PySide6.QtWidgets import (
 from avpe_desktop.domain import Content
 from avpe_desktop.storage.layout import ProjectLayout
 from avpe_desktop.ui.resources import icon
+from avpe_desktop.ui.thumbnails import ThumbnailCache
+
+POSTER_SIZE = QSize(1280, 720)
+"""Posters are decoded at most this large: sharp in any preview pane, and a 1080p keyframe
+is not kept at full size."""
+POSTER_CACHE = 24
 
 
 def format_time(ms: int) -> str:
@@ -41,16 +47,31 @@ class VideoSurface(QWidget):
         self.sink = QVideoSink(self)
         self.sink.videoFrameChanged.connect(self._frame)
         self.frame = QImage()
+        self._poster_path: Path | None = None
+        self._poster: QPixmap | None = None
+        self._posters = ThumbnailCache(POSTER_SIZE, limit=POSTER_CACHE, parent=self)
+        self._posters.ready.connect(self._poster_decoded)
         self.setMinimumSize(QSize(240, 135))
 
     def clear(self) -> None:
         self.frame = QImage()
+        self._poster_path = None
+        self._poster = None
         self.update()
 
     def show_poster(self, path: Path) -> None:
-        """A still until playback starts; the video's own frames replace it."""
-        self.frame = QImage(str(path))
+        """A still until playback starts; the video's own frames replace it. Decoded off the
+        UI thread: a keyframe PNG takes tens of milliseconds to decode, and a new poster is
+        asked for whenever a render adds a clip."""
+        self.frame = QImage()
+        self._poster_path = path
+        _key, self._poster = self._posters.pixmap(path)
         self.update()
+
+    def _poster_decoded(self, _key: str) -> None:
+        if self._poster_path is not None and self.frame.isNull():
+            _key, self._poster = self._posters.pixmap(self._poster_path)
+            self.update()
 
     def _frame(self, frame: QVideoFrame) -> None:
         image = frame.toImage()
@@ -60,13 +81,19 @@ class VideoSurface(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#000000"))
-        if not self.frame.isNull():
-            size = self.frame.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        painter.fillRect(self.rect(), Qt.GlobalColor.black)
+        size = self.frame.size() if not self.frame.isNull() else None
+        if size is None and self._poster is not None:
+            size = self._poster.size()
+        if size is not None:
+            size = size.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(self.rect().center())
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            painter.drawImage(target, self.frame)
+            if not self.frame.isNull():
+                painter.drawImage(target, self.frame)
+            elif self._poster is not None:
+                painter.drawPixmap(target, self._poster)
         painter.end()
 
 

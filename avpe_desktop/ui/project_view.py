@@ -176,9 +176,16 @@ class ProjectView(QWidget):
         if self.document is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.document.layout.root)))
 
-    def set_failed_segments(self, failed: set[int]) -> None:
-        self.failed_segments = failed
-        self.refresh()
+    def show_render_state(self, failed: set[int]) -> None:
+        """What a render has made so far: the clip cards' frames and badges, and the preview's
+        sources. Lighter than `refresh` on purpose: it runs while a render progresses, and
+        must not touch the inspector someone may be typing in."""
+        self.failed_segments = set(failed)
+        document = self.document
+        if document is None:
+            return
+        self.timeline.show_content(document.content, document.layout, self.failed_segments)
+        self.preview.show_project(document.layout, document.content)
 
     def _segment_selected(self, index: int) -> None:
         if self.document is None:

@@ -1,6 +1,9 @@
-"""The render queue panel: one card per render with its progress, cost and controls."""
+"""The render queue panel: one card per job in the library, newest first, with its progress,
+cost and the one action that fits its state (cancel, retry, resume)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -17,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from avpe_desktop.domain import JobStatus
-from avpe_desktop.ui.render_queue import RenderJob, RenderQueue
+from avpe_desktop.ui.errors import report
+from avpe_desktop.ui.render_queue import JobView, QueueController
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.widgets import scrollable
 
@@ -29,6 +33,7 @@ _STATE_NAMES = {
     JobStatus.FAILED: ("Failed", "failed"),
     JobStatus.CANCELLED: ("Cancelled", "cancelled"),
 }
+_INTERRUPTED = ("Interrupted", "cancelled")
 
 
 def format_eta(seconds: float | None) -> str:
@@ -39,18 +44,38 @@ def format_eta(seconds: float | None) -> str:
     return f"about {round(seconds / 60)} min left"
 
 
-def format_cost(job: RenderJob) -> str:
-    if job.cost_estimate == 0:
+def format_cost(view: JobView) -> str:
+    if view.cost_estimate == 0 and view.cost_spent == 0:
         return "Free · offline engine"
-    return f"Estimate ${job.cost_estimate:.2f} · spent ≈ ${job.cost_spent:.2f}"
+    return f"Estimate ${view.cost_estimate:.2f} · spent ${view.cost_spent:.2f}"
+
+
+def format_when(moment: datetime, now: datetime | None = None) -> str:
+    """Local time; the date only when it is not today, so a long history stays readable."""
+    local = moment.astimezone()
+    now = now or datetime.now().astimezone()
+    if local.date() == now.date():
+        return local.strftime("%H:%M")
+    return f"{local.day} {local.strftime('%b %H:%M')}"
+
+
+def state_name(view: JobView) -> tuple[str, str]:
+    """A job nobody runs that is still QUEUED or RUNNING was interrupted (a crash, or a
+    process that is still on it elsewhere)."""
+    if not view.active and not view.status.finished:
+        return _INTERRUPTED
+    return _STATE_NAMES[view.status]
 
 
 class JobCard(QFrame):
-    def __init__(self, job: RenderJob, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, view: JobView, queue: QueueController, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("jobCard")
-        self.job = job
-        self.title = QLabel(job.title)
+        self.view = view
+        self._queue = queue
+        self.title = QLabel(view.title)
         self.title.setObjectName("jobTitle")
         self.title.setWordWrap(True)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -61,44 +86,56 @@ class JobCard(QFrame):
         self.overall.setFixedHeight(8)
         self.step = QLabel()
         self.step.setObjectName("subtitle")
+        self.step.setWordWrap(True)
         self.step.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.eta = QLabel()
         self.eta.setObjectName("subtitle")
         self.cost = QLabel()
         self.cost.setObjectName("subtitle")
+        self.cost.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.segment_bars: list[QProgressBar] = []
         segments = QGridLayout()
         segments.setHorizontalSpacing(6)
         segments.setVerticalSpacing(2)
-        for i in range(len(job.segment_progress)):
+        for i in range(len(view.segment_progress)):
             number = QLabel(str(i + 1))
             number.setObjectName("hint")
             number.setAlignment(Qt.AlignmentFlag.AlignCenter)
             bar = QProgressBar()
             bar.setRange(0, 100)
             bar.setFixedHeight(6)
-            bar.setMinimumWidth(28)
+            bar.setMinimumWidth(16)
             segments.addWidget(bar, 0, i)
             segments.addWidget(number, 1, i)
             self.segment_bars.append(bar)
 
         self.cancel_button = QPushButton(icon("cancel"), "Cancel")
-        self.cancel_button.clicked.connect(job.cancel)
+        self.cancel_button.setToolTip("Stop before the next paid step; finished results are kept")
+        self.cancel_button.clicked.connect(lambda: self._queue.cancel(self.view))
+        self.retry_button = QPushButton(icon("regenerate"), "Retry failed segments")
+        self.retry_button.setToolTip(
+            "Render what is missing; every finished result is reused at no cost"
+        )
+        self.retry_button.clicked.connect(lambda: self._queue.retry(self.view))
+        self.resume_button = QPushButton(icon("render"), "Resume")
+        self.resume_button.setToolTip("Finish this render; what is already done is reused")
+        self.resume_button.clicked.connect(self._queue.resume_unfinished)
         self.folder_button = QPushButton(icon("folder"), "")
         self.folder_button.setToolTip("Open the output folder")
         self.folder_button.clicked.connect(self._open_folder)
 
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
-        top.addWidget(self.state)
+        top.addWidget(self.state, 0, Qt.AlignmentFlag.AlignTop)
         info = QHBoxLayout()
         info.addWidget(self.step, 1)
-        info.addWidget(self.eta)
+        info.addWidget(self.eta, 0, Qt.AlignmentFlag.AlignTop)
         bottom = QHBoxLayout()
         bottom.addWidget(self.cost, 1)
         bottom.addWidget(self.folder_button)
-        bottom.addWidget(self.cancel_button)
+        for button in (self.cancel_button, self.retry_button, self.resume_button):
+            bottom.addWidget(button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
@@ -108,32 +145,42 @@ class JobCard(QFrame):
         layout.addLayout(segments)
         layout.addLayout(info)
         layout.addLayout(bottom)
-        job.changed.connect(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
-        job = self.job
-        name, state = _STATE_NAMES[job.status]
+        view = self.view
+        name, state = state_name(view)
         self.state.setText(name)
-        self.state.setProperty("state", state)
-        self.state.style().unpolish(self.state)
-        self.state.style().polish(self.state)
-        self.overall.setValue(round(job.fraction * 1000))
-        self.step.setText(job.message)
-        self.step.setToolTip(job.error or job.message)
-        self.eta.setText(format_eta(job.eta_seconds))
-        self.cost.setText(format_cost(job))
+        if self.state.property("state") != state:
+            self.state.setProperty("state", state)
+            self.state.style().unpolish(self.state)
+            self.state.style().polish(self.state)
+        self.overall.setValue(round(view.fraction * 1000))
+        overall = "segmentDone" if view.status is JobStatus.DONE else ""
+        if self.overall.objectName() != overall:  # green like its segments once done
+            self.overall.setObjectName(overall)
+            self.overall.style().unpolish(self.overall)
+            self.overall.style().polish(self.overall)
+        self.step.setText(view.message)
+        self.step.setToolTip(view.error or view.message)
+        self.eta.setText(format_eta(view.eta_seconds))
+        self.cost.setText(f"{format_cost(view)} · {format_when(view.job.created_at)}")
         for i, bar in enumerate(self.segment_bars):
-            progress = job.segment_progress[i]
-            failed = (i + 1) in job.failed_segments
-            bar.setValue(100 if failed else round(progress * 100))
+            progress = view.segment_progress[i]
+            failed = (i + 1) in view.failed_segments
+            bar.setValue(round(progress * 100))
             name = "segmentFailed" if failed else ("segmentDone" if progress >= 1 else "")
             if bar.objectName() != name:
                 bar.setObjectName(name)
                 bar.style().unpolish(bar)
                 bar.style().polish(bar)
             bar.setToolTip(self._segment_text(i + 1, progress, failed))
-        self.cancel_button.setVisible(not job.status.finished)
+        self.cancel_button.setVisible(view.active and not view.status.finished)
+        self.retry_button.setVisible(view.can_retry)
+        self.retry_button.setText(
+            "Continue" if view.status is JobStatus.CANCELLED else "Retry failed segments"
+        )
+        self.resume_button.setVisible(view.can_resume)
 
     @staticmethod
     def _segment_text(number: int, progress: float, failed: bool) -> str:
@@ -146,16 +193,22 @@ class JobCard(QFrame):
         return f"Segment {number}: waiting"
 
     def _open_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.job.layout.root)))
+        try:
+            folder = self._queue.layout(self.view).root
+        except Exception as exc:
+            report(exc, self._queue.show_error)
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
 
 class QueuePanel(QWidget):
-    """Newest render first; an empty queue says how to start one."""
+    """Newest job first; an empty queue says how to start one."""
 
-    def __init__(self, queue: RenderQueue, parent: QWidget | None = None) -> None:
+    def __init__(self, queue: QueueController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.queue = queue
         self.cards: list[JobCard] = []
+        self._cards_by_id: dict[str, JobCard] = {}
         self._empty = QLabel("No renders yet. Open a project and press Render.")
         self._empty.setObjectName("hint")
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -172,9 +225,19 @@ class QueuePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
         queue.jobAdded.connect(self._add)
+        queue.jobChanged.connect(self._changed)
 
-    def _add(self, job: RenderJob) -> None:
+    def card(self, view: JobView) -> JobCard:
+        return self._cards_by_id[view.id]
+
+    def _add(self, view: JobView) -> None:
         self._empty.hide()
-        card = JobCard(job)
+        card = JobCard(view, self.queue)
         self._list_layout.insertWidget(0, card)
         self.cards.insert(0, card)
+        self._cards_by_id[view.id] = card
+
+    def _changed(self, view: JobView) -> None:
+        card = self._cards_by_id.get(view.id)
+        if card is not None:
+            card.refresh()

@@ -26,7 +26,7 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from ui_helpers import TINY_RENDER
+from ui_helpers import TINY_RENDER, WindowFactory
 
 from avpe_desktop.config import EngineChoice
 from avpe_desktop.context import AppContext
@@ -74,15 +74,28 @@ def ctx(qloop: qasync.QEventLoop) -> Iterator[AppContext]:
 
 
 @pytest.fixture
-def window(qtbot: QtBot, ctx: AppContext) -> Iterator[MainWindow]:
-    """Closed here rather than by qtbot, whose teardown runs first: closing asks before
-    stopping renders, so they are cancelled (and waited for) before the window closes."""
-    main = MainWindow(ctx)
-    main.show()
-    qtbot.waitExposed(main)
-    qtbot.waitUntil(lambda: main._started and main.pages.currentWidget() is not None)
-    yield main
-    main.queue.cancel_all()
-    qtbot.waitUntil(lambda: not main.queue.running, timeout=30_000)
-    main.close()
-    main.deleteLater()
+def open_window(qtbot: QtBot, ctx: AppContext) -> Iterator[WindowFactory]:
+    """Opens main windows on the test's context, as starting the app again would, each
+    shown and through its start-up. They are closed here rather than by qtbot, whose teardown
+    runs first: renders are cancelled and waited for, so the window closes without asking."""
+    opened: list[MainWindow] = []
+
+    def open_one() -> MainWindow:
+        main = MainWindow(ctx)
+        opened.append(main)
+        main.show()
+        qtbot.waitExposed(main)
+        qtbot.waitUntil(lambda: main.ready)
+        return main
+
+    yield open_one
+    for main in opened:
+        main.queue.cancel_all()
+        qtbot.waitUntil(lambda m=main: not m.queue.running, timeout=30_000)
+        main.close()
+        main.deleteLater()
+
+
+@pytest.fixture
+def window(open_window: WindowFactory) -> MainWindow:
+    return open_window()

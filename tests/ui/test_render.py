@@ -1,23 +1,39 @@
-"""Render in the queue panel, cancel, preview and export, with the offline engine."""
+"""Rendering through the persistent queue from the GUI, with the offline engine: progress in
+the panel and on the timeline, cancel and continue, resume after a crash, and the jobs of an
+earlier session; then preview and export of the result."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtMultimedia import QMediaPlayer
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
-from ui_helpers import add_samples, write_project
+from ui_helpers import TINY_RENDER, WindowFactory, add_samples, write_project
 
-from avpe_desktop.domain import JobStatus
+from avpe_desktop.context import AppContext
+from avpe_desktop.domain import JobStatus, StepKind, StepStatus
+from avpe_desktop.engines.local import local_engine
 from avpe_desktop.media.probe import probe
+from avpe_desktop.pipeline.queue import RenderQueue
 from avpe_desktop.ui.main_window import MainWindow
+from avpe_desktop.ui.render_queue import JobView
 from avpe_desktop.ui.timeline import SegmentStatus
 
 RENDER_TIMEOUT_MS = 120_000
 
 
+def wait_until_ended(qtbot: QtBot, job: JobView) -> None:
+    qtbot.waitUntil(lambda: not job.active and job.status.finished, timeout=RENDER_TIMEOUT_MS)
+
+
+def timeline_statuses(window: MainWindow) -> list[SegmentStatus]:
+    return [card.status for card in window.project_view.timeline.cards]
+
+
 def test_render_shows_progress_then_preview_and_export(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path
+    qtbot: QtBot, window: MainWindow, ctx: AppContext, tmp_path: Path
 ) -> None:
     add_samples(qtbot, window, count=1)
     write_project(qtbot, window, segments=2)
@@ -27,25 +43,37 @@ def test_render_shows_progress_then_preview_and_export(
     window.render_action.trigger()
     assert len(window.queue.jobs) == 1
     job = window.queue.jobs[0]
-    card = window.queue_panel.cards[0]
+    assert ctx.library.get_job(job.id).project_id == document.project.id
+    card = window.queue_panel.card(job)
     fractions: list[float] = []
-    job.changed.connect(lambda: fractions.append(job.fraction))
+    seen_on_timeline: set[SegmentStatus] = set()
+
+    def changed(view: JobView) -> None:
+        if view is job:
+            fractions.append(job.fraction)
+            seen_on_timeline.update(timeline_statuses(window))
+
+    window.queue.jobChanged.connect(changed)
     assert window.render_project() is None
     assert "already rendering" in window.banner.text
 
-    qtbot.waitUntil(lambda: job.status.finished, timeout=RENDER_TIMEOUT_MS)
+    wait_until_ended(qtbot, job)
 
     assert job.status is JobStatus.DONE, job.message
+    assert ctx.library.get_job(job.id).status is JobStatus.DONE
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert any(0 < f < 1 for f in fractions)
+    assert SegmentStatus.FRAMES in seen_on_timeline  # keyframes showed up before the clips
     assert job.segment_progress == [1.0, 1.0]
+    assert card.state.text() == "Done"
     assert card.overall.value() == 1000
     assert [bar.value() for bar in card.segment_bars] == [100, 100]
-    assert card.cost.text() == "Free · offline engine"
+    assert card.cost.text().startswith("Free · offline engine")
     assert not card.cancel_button.isVisible()
+    assert not card.retry_button.isVisible() and not card.resume_button.isVisible()
     assert document.layout.merged_video.exists()
     timeline = window.project_view.timeline
-    assert [c.status for c in timeline.cards] == [SegmentStatus.VIDEO, SegmentStatus.VIDEO]
+    assert timeline_statuses(window) == [SegmentStatus.VIDEO, SegmentStatus.VIDEO]
     assert timeline.thumbnails.key_for(document.layout.first_frame(1)) is not None
 
     preview = window.project_view.preview
@@ -95,22 +123,182 @@ def test_render_shows_progress_then_preview_and_export(
     assert info.width == info.height
 
 
-def test_cancel_stops_the_render_and_keeps_finished_files(qtbot: QtBot, window: MainWindow) -> None:
+def test_cancel_then_continue_finishes_without_paying_twice(
+    qtbot: QtBot, window: MainWindow, ctx: AppContext
+) -> None:
     add_samples(qtbot, window, count=1)
     write_project(qtbot, window, segments=2)
     document = window.document
     assert document is not None
     job = window.render_project()
     assert job is not None
-    card = window.queue_panel.cards[0]
+    card = window.queue_panel.card(job)
 
     qtbot.waitUntil(lambda: job.fraction > 0, timeout=RENDER_TIMEOUT_MS)
     card.cancel_button.click()
-    qtbot.waitUntil(lambda: job.status.finished, timeout=10_000)
+    wait_until_ended(qtbot, job)
 
-    assert job.status is JobStatus.CANCELLED
+    assert ctx.library.get_job(job.id).status is JobStatus.CANCELLED
     assert card.state.text() == "Cancelled"
     assert not card.cancel_button.isVisible()
+    assert card.retry_button.isVisible() and card.retry_button.text() == "Continue"
     assert document.layout.first_frame(1).exists()
     assert not window.queue.running
-    assert window.render_project() is not None
+
+    card.retry_button.click()
+    assert job.active and not card.retry_button.isVisible()
+    wait_until_ended(qtbot, job)
+
+    assert job.status is JobStatus.DONE, job.message
+    assert [bar.value() for bar in card.segment_bars] == [100, 100]
+    assert card.state.text() == "Done"
+    steps = ctx.library.list_steps(job.id)
+    assert all(step.status is StepStatus.DONE for step in steps)
+    assert all(step.attempts <= 1 for step in steps)  # what was done before the cancel was reused
+    assert timeline_statuses(window) == [SegmentStatus.VIDEO, SegmentStatus.VIDEO]
+    assert document.layout.merged_video.exists()
+
+
+def test_a_render_a_crash_left_running_is_resumed_at_start_up(
+    qtbot: QtBot, open_window: WindowFactory, ctx: AppContext
+) -> None:
+    first = open_window()
+    add_samples(qtbot, first, count=1)
+    write_project(qtbot, first, segments=2)
+    assert first.document is not None
+    project = first.document.project
+    first.close()
+    # The app was rendering when it died: the job is saved RUNNING, and nobody runs it.
+    core = RenderQueue(ctx.library, ctx.workspace, ctx.dirs.data, lambda _name: local_engine())
+    crashed = core.submit(project, TINY_RENDER)
+    ctx.library.save_job(crashed.model_copy(update={"status": JobStatus.RUNNING}))
+
+    again = open_window()
+
+    job = again.queue.view(crashed.id)
+    assert job is not None
+    assert "Resuming 1 render" in again.banner.text
+    assert again.queue_dock.isVisible()
+    card = again.queue_panel.card(job)
+    assert job.active and card.cancel_button.isVisible() and not card.resume_button.isVisible()
+    wait_until_ended(qtbot, job)
+
+    assert ctx.library.get_job(crashed.id).status is JobStatus.DONE, job.message
+    assert card.state.text() == "Done"
+    assert [bar.value() for bar in card.segment_bars] == [100, 100]
+    assert again.document is not None and again.document.project.id == project.id
+    assert timeline_statuses(again) == [SegmentStatus.VIDEO, SegmentStatus.VIDEO]
+
+
+def test_the_panel_lists_earlier_sessions_jobs_newest_first(
+    qtbot: QtBot, open_window: WindowFactory, ctx: AppContext
+) -> None:
+    first = open_window()
+    add_samples(qtbot, first, count=1)
+    write_project(qtbot, first, segments=2)
+    older = first.render_project()
+    assert older is not None
+    wait_until_ended(qtbot, older)
+    newer = first.render_project()  # nothing changed, so every step is reused
+    assert newer is not None
+    wait_until_ended(qtbot, newer)
+    assert newer.status is JobStatus.DONE
+    videos = [s for s in ctx.library.list_steps(newer.id) if s.kind is StepKind.VIDEO]
+    assert videos and all(step.cost_usd == 0 and step.attempts == 0 for step in videos)
+    folder = first.queue.layout(newer).root
+    first.close()
+
+    again = open_window()
+
+    assert [card.view.id for card in again.queue_panel.cards] == [newer.id, older.id]
+    card = again.queue_panel.cards[0]
+    qtbot.waitUntil(card.isVisible)  # cards added to a shown list are shown on the next pass
+    assert card.title.text() == older.title
+    assert card.state.text() == "Done"
+    assert card.step.text() == "2 of 2 segments rendered; merged video ready"
+    assert [bar.value() for bar in card.segment_bars] == [100, 100]
+    assert card.cost.text().startswith("Free · offline engine")
+    assert not any(
+        b.isVisible() for b in (card.cancel_button, card.retry_button, card.resume_button)
+    )
+    assert card.folder_button.isVisible()
+    assert again.queue.layout(card.view).root == folder
+    assert timeline_statuses(again) == [SegmentStatus.VIDEO, SegmentStatus.VIDEO]
+
+
+def test_a_partly_done_job_shows_its_failed_segment_and_retries_it(
+    qtbot: QtBot, open_window: WindowFactory, ctx: AppContext
+) -> None:
+    first = open_window()
+    add_samples(qtbot, first, count=1)
+    write_project(qtbot, first, segments=2)
+    rendered = first.render_project()
+    assert rendered is not None
+    wait_until_ended(qtbot, rendered)
+    first.close()
+    # As if segment 2's clip had failed: the step and the job say so.
+    clip = next(
+        s
+        for s in ctx.library.list_steps(rendered.id)
+        if s.kind is StepKind.VIDEO and s.segment == 2
+    )
+    ctx.library.save_step(
+        clip.model_copy(update={"status": StepStatus.FAILED, "error": "the clip came back empty"})
+    )
+    job = ctx.library.get_job(rendered.id)
+    ctx.library.save_job(
+        job.model_copy(
+            update={"status": JobStatus.PARTIAL, "error": "Segment 2: the clip came back empty"}
+        )
+    )
+
+    again = open_window()
+
+    card = again.queue_panel.cards[0]
+    assert card.state.text() == "Partly done"
+    assert card.step.text() == "Segment 2: the clip came back empty"
+    assert [bar.objectName() for bar in card.segment_bars] == ["segmentDone", "segmentFailed"]
+    assert timeline_statuses(again) == [SegmentStatus.VIDEO, SegmentStatus.FAILED]
+    assert card.retry_button.text() == "Retry failed segments"
+    qtbot.waitUntil(card.retry_button.isVisible)
+
+    card.retry_button.click()
+    wait_until_ended(qtbot, card.view)
+
+    assert ctx.library.get_job(rendered.id).status is JobStatus.DONE
+    assert card.state.text() == "Done"
+    assert [bar.objectName() for bar in card.segment_bars] == ["segmentDone", "segmentDone"]
+    assert timeline_statuses(again) == [SegmentStatus.VIDEO, SegmentStatus.VIDEO]
+
+
+def test_quitting_during_a_render_stops_it_first_and_it_can_continue_later(
+    qtbot: QtBot, open_window: WindowFactory, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = open_window()
+    add_samples(qtbot, first, count=1)
+    write_project(qtbot, first, segments=2)
+    job = first.render_project()
+    assert job is not None
+    qtbot.waitUntil(lambda: job.fraction > 0, timeout=RENDER_TIMEOUT_MS)
+    asked: list[str] = []
+
+    def answer_yes(*args: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[2]))
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer_yes)
+
+    first.close()
+
+    assert asked and "stop the renders" in asked[0]
+    assert first.isVisible()  # until the render has stopped
+    qtbot.waitUntil(lambda: not first.isVisible(), timeout=RENDER_TIMEOUT_MS)
+    assert ctx.library.get_job(job.id).status is JobStatus.CANCELLED
+
+    again = open_window()
+
+    card = again.queue_panel.card(again.queue.jobs[0])
+    assert card.view.id == job.id
+    assert card.state.text() == "Cancelled"
+    assert card.retry_button.text() == "Continue"
+    assert "Resuming" not in again.banner.text  # a cancelled job waits to be asked

@@ -57,7 +57,7 @@ def test_screenshots_of_every_main_screen(qtbot: QtBot, window: MainWindow, tmp_
     qtbot.waitUntil(lambda: sum(p >= 1 for p in job.segment_progress) >= 1, timeout=120_000)
     window.banner.hide()
     shots.append(_save(qtbot, window, folder, "render_queue"))
-    qtbot.waitUntil(lambda: job.status.finished, timeout=120_000)
+    qtbot.waitUntil(lambda: not job.active and job.status.finished, timeout=120_000)
 
     view = window.project_view
     view.timeline.select(1)

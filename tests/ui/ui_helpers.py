@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -12,6 +13,9 @@ from pytestqt.qtbot import QtBot
 from avpe_desktop.domain import Character, RenderSettings
 from avpe_desktop.ui.main_window import MainWindow
 from avpe_desktop.ui.resources import sample_characters
+
+WindowFactory = Callable[[], MainWindow]
+"""The `open_window` fixture: opens a main window as starting the app again would."""
 
 TINY_RENDER = RenderSettings(resolution="720p", aspect_ratio="16:9", duration=4)
 """Two segments of this take a few seconds with the offline engine."""
