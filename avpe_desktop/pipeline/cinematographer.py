@@ -21,8 +21,6 @@ from dataclasses import dataclass
 
 from avpe_desktop.domain import (
     Content,
-    Job,
-    Project,
     RenderResult,
     RenderSettings,
     Segment,
@@ -51,7 +49,6 @@ from avpe_desktop.pipeline.progress import (
 )
 from avpe_desktop.pipeline.steps import Ledger, frame_key, publish, video_key
 from avpe_desktop.storage.layout import ProjectLayout
-from avpe_desktop.storage.sqlite_library import SqliteLibrary
 from avpe_desktop.workers import run_in_thread
 
 log = logging.getLogger(__name__)
@@ -69,28 +66,6 @@ class RenderInputs:
 
 class SegmentFailedError(Exception):
     """A segment's clip could not be made; the message is the creator-facing reason."""
-
-
-async def render(
-    engine: Engine, inputs: RenderInputs, progress: ProgressCallback = ignore_progress
-) -> RenderResult:
-    """One render outside the render queue, with a throwaway ledger: results already in the
-    project's `.steps/` folder are still reused, but nothing is recorded in the library.
-    `queue.RenderQueue` is the persistent, resumable way to render."""
-    library = SqliteLibrary(":memory:")
-    try:
-        project = Project(
-            title=inputs.content.title,
-            folder=inputs.layout.relative,
-            content=inputs.content,
-            settings=inputs.settings,
-        )
-        library.save_project(project)
-        job = Job(project_id=project.id, engine=engine.name, settings=inputs.settings)
-        library.save_job(job)
-        return await render_job(engine, inputs, Ledger(library, job, inputs.layout), progress)
-    finally:
-        library.close()
 
 
 async def render_job(

@@ -238,8 +238,11 @@ class RenderQueue:
         """At start-up: finishes jobs a crash left QUEUED or RUNNING, skipping any that a
         live process on this machine is still running."""
         resumed = []
-        for job in reversed(self.library.list_jobs(UNFINISHED)):
-            if job.id in self._running or _runner_alive(job):
+        for listed in reversed(self.library.list_jobs(UNFINISHED)):
+            # Re-read: while earlier jobs resumed, this one may have been cancelled or
+            # finished by another window or process.
+            job = self.library.get_job(listed.id)
+            if job.status not in UNFINISHED or job.id in self._running or _runner_alive(job):
                 continue
             if job.status is JobStatus.RUNNING:
                 job = self._save(job, status=JobStatus.QUEUED)

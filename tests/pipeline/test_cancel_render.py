@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from pipeline_helpers import content
 
-from avpe_desktop.domain import RenderSettings
+from avpe_desktop.domain import Job, Project, RenderSettings
 from avpe_desktop.engines.base import FrameRequest, VideoRequest, VideoStatus
 from avpe_desktop.engines.local import local_engine
-from avpe_desktop.pipeline.cinematographer import RenderInputs, render
+from avpe_desktop.pipeline.cinematographer import RenderInputs, render_job
+from avpe_desktop.pipeline.steps import Ledger
 from avpe_desktop.storage.layout import allocate_project_folder
+from avpe_desktop.storage.sqlite_library import SqliteLibrary
 from avpe_desktop.testing.google_media import sample_character
 
 
@@ -64,7 +66,13 @@ async def test_cancelling_the_render_cancels_its_clips(tmp_path: Path) -> None:
         settings=RenderSettings(duration=4),
         layout=allocate_project_folder(tmp_path, "daily_character", script.title),
     )
-    task = asyncio.create_task(render(engine, inputs))
+    library = SqliteLibrary(tmp_path / "library.sqlite3")
+    project = Project(title=script.title, folder=inputs.layout.relative, content=script)
+    library.save_project(project)
+    job = Job(project_id=project.id, engine=engine.name, settings=inputs.settings)
+    library.save_job(job)
+    ledger = Ledger(library, job, inputs.layout)
+    task = asyncio.create_task(render_job(engine, inputs, ledger))
     await asyncio.wait_for(video.started.wait(), timeout=60)
     await asyncio.sleep(0.05)
     task.cancel()
@@ -73,3 +81,4 @@ async def test_cancelling_the_render_cancels_its_clips(tmp_path: Path) -> None:
     leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     assert leftovers == []
     assert video.polls_cancelled == 1
+    library.close()

@@ -239,3 +239,25 @@ async def test_offline_engine_is_free_and_restarts_unknown_operations(
         == library.list_steps(job.id)[-3].result_sha256
         or layout.segment_video(1).is_file()
     )
+
+
+async def test_resume_skips_a_job_cancelled_while_others_resume(
+    library: SqliteLibrary, tmp_path: Path, make_queue: QueueFactory
+) -> None:
+    from avpe_desktop.engines.local import local_engine
+
+    queue = make_queue(local_engine())
+    project = _project(library, tmp_path, segments=1)
+    first = queue.submit(project)
+    second = queue.submit(project)
+
+    def cancel_second_from_elsewhere(event) -> None:
+        stored = library.get_job(second.id)
+        if stored.status is not JobStatus.CANCELLED:
+            library.save_job(stored.model_copy(update={"status": JobStatus.CANCELLED}))
+
+    queue.listener = cancel_second_from_elsewhere
+    resumed = await queue.resume_unfinished()
+    assert [job.id for job in resumed] == [first.id]
+    assert library.get_job(second.id).status is JobStatus.CANCELLED
+    assert library.list_steps(second.id) == []
