@@ -355,6 +355,7 @@ _SETTLE = 0.006  # eased time over which a frame fades into its keyframe at each
 
 
 _EDGE_FEATHER = 0.08  # share of the shorter side over which a plate fades out at its edges
+_EDGE_SLACK = 0.02  # a plate this much short of the frame edge is stretched, not feathered
 
 
 def _edge_ramp(width: int, height: int) -> np.ndarray:
@@ -778,15 +779,17 @@ def _apply_points(transform: _Matrix, points: np.ndarray) -> np.ndarray:
 
 
 def _covers(transform: _Matrix, size: tuple[int, int]) -> bool:
-    """Whether every output pixel samples inside the source (both are `size`)."""
+    """Whether every output pixel samples inside the source (both are `size`), give or take a
+    strip of `_EDGE_SLACK` of the width that a replicated border fills invisibly."""
     width, height = size
+    slack = _EDGE_SLACK * width
     corners = np.array([[0, 0], [width - 1, 0], [0, height - 1], [width - 1, height - 1]])
     mapped = _apply_points(transform, corners.astype(np.float64))
     return bool(
-        (mapped[:, 0] >= -0.5).all()
-        and (mapped[:, 0] <= width - 0.5).all()
-        and (mapped[:, 1] >= -0.5).all()
-        and (mapped[:, 1] <= height - 0.5).all()
+        (mapped[:, 0] >= -0.5 - slack).all()
+        and (mapped[:, 0] <= width - 0.5 + slack).all()
+        and (mapped[:, 1] >= -0.5 - slack).all()
+        and (mapped[:, 1] <= height - 0.5 + slack).all()
     )
 
 
