@@ -3,7 +3,6 @@ crossfade they choose. The destination only ever holds a complete file."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import tempfile
 from pathlib import Path
@@ -31,7 +30,7 @@ from avpe_desktop.media.merge import merge_videos
 from avpe_desktop.media.reframe import reframe_video
 from avpe_desktop.storage.atomic import atomic_output
 from avpe_desktop.storage.layout import ProjectLayout
-from avpe_desktop.ui.errors import readable
+from avpe_desktop.ui.async_tools import TaskRunner
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.workers import run_in_thread
 
@@ -98,7 +97,8 @@ class ExportDialog(QDialog):
         self.setMinimumWidth(540)
         self._project = project
         self._layout = layout
-        self._task: asyncio.Task[Path] | None = None
+        self._runner = TaskRunner(self._problem, self)
+        self._runner.busyChanged.connect(self._set_busy)
         self.exported: Path | None = None
 
         self.aspect_combo = QComboBox()
@@ -161,11 +161,9 @@ class ExportDialog(QDialog):
         destination = Path(text).expanduser()
         if destination.suffix.lower() != ".mp4":
             destination = destination.with_suffix(".mp4")
-        self.progress.show()
-        self.export_button.setEnabled(False)
         self.status.setStyleSheet("")
         self.status.setText("Exporting…")
-        self._task = asyncio.get_event_loop().create_task(
+        self._runner.start(
             export_video(
                 self._project,
                 self._layout,
@@ -173,26 +171,20 @@ class ExportDialog(QDialog):
                 AspectRatio(self.aspect_combo.currentData()),
                 self.crossfade_spin.value(),
                 self.mode_combo.currentData(),
-            )
+            ),
+            on_done=self._exported,
         )
-        self._task.add_done_callback(self._done)
 
     def reject(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        self._runner.cancel_all()
         super().reject()
 
-    def _done(self, task: asyncio.Task[Path]) -> None:
-        self._task = None
-        if task.cancelled():
-            return
-        self.progress.hide()
-        self.export_button.setEnabled(True)
-        exc = task.exception()
-        if exc is not None:
-            self._problem(readable(exc))
-            return
-        self.exported = task.result()
+    def _set_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.export_button.setEnabled(not busy)
+
+    def _exported(self, destination: Path) -> None:
+        self.exported = destination
         self.accept()
 
     def _aspect_changed(self) -> None:

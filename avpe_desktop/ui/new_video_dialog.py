@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Qt
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from avpe_desktop.domain import Brief, Character, Content, Format
 from avpe_desktop.domain.content import MAX_SEGMENTS
+from avpe_desktop.ui.async_tools import TaskRunner
 from avpe_desktop.ui.character_editor import CREATURE_LANGUAGES
 from avpe_desktop.ui.errors import readable
 
@@ -52,7 +52,8 @@ class NewVideoDialog(QDialog):
         self.setMinimumWidth(520)
         self._characters = characters
         self._write = write
-        self._task: asyncio.Task[Content] | None = None
+        self._runner = TaskRunner(self._show_problem, self)
+        self._runner.busyChanged.connect(self._set_writing)
         self.content: Content | None = None
         self.brief: Brief | None = None
 
@@ -142,27 +143,16 @@ class NewVideoDialog(QDialog):
             self._show_problem(readable(exc))
             return
         assert character is not None
-        self._set_writing(True)
         self.brief = brief
-        self._task = asyncio.get_event_loop().create_task(self._write(brief, character))
-        self._task.add_done_callback(self._written)
+        self._runner.start(self._write(brief, character), on_done=self._written)
 
     def reject(self) -> None:
         """Cancel also stops a script being written; nothing has been created yet."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        self._runner.cancel_all()
         super().reject()
 
-    def _written(self, task: asyncio.Task[Content]) -> None:
-        self._task = None
-        if task.cancelled():
-            return
-        self._set_writing(False)
-        exc = task.exception()
-        if exc is not None:
-            self._show_problem(readable(exc))
-            return
-        self.content = task.result()
+    def _written(self, content: Content) -> None:
+        self.content = content
         self.accept()
 
     def _set_writing(self, writing: bool) -> None:
