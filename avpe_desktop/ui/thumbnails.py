@@ -1,37 +1,36 @@
 """Thumbnails decoded off the UI thread and cached, so grids of hundreds scroll smoothly.
 
-Only QImage may be used outside the GUI thread; workers decode and scale a QImage, the GUI
-thread turns it into a QPixmap once and keeps it. Keys include the file's modification time,
-so a re-painted keyframe shows its new picture.
+Workers are plain Python threads that decode with Pillow and touch no Qt object at all: a Qt
+call or signal emitted from a worker while the GUI thread holds the GIL inside Qt can
+deadlock the two (seen as a hang closing the main window). The GUI thread collects finished
+decodes on a short timer, turns them into QPixmaps once and keeps them. Keys include the
+file's modification time, so a re-painted keyframe shows its new picture.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PIL import Image
+from PySide6.QtCore import QObject, QSize, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 
+COLLECT_INTERVAL_MS = 30
 
-class _Signals(QObject):
-    loaded = Signal(str, QImage)
+_Decoded = tuple[bytes, int, int] | None
 
 
-class _Decode(QRunnable):
-    def __init__(self, key: str, path: Path, size: QSize, signals: _Signals) -> None:
-        super().__init__()
-        self._key, self._path, self._size, self._signals = key, path, size, signals
-
-    def run(self) -> None:
-        image = QImage(str(self._path))
-        if not image.isNull():
-            image = image.scaled(
-                self._size,
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
-        self._signals.loaded.emit(self._key, image)
+def _decode(path: Path, width: int, height: int) -> _Decoded:
+    """RGBA bytes of the image scaled to fit (width, height); None when it cannot be read."""
+    try:
+        with Image.open(path) as image:
+            rgba = image.convert("RGBA")
+    except (OSError, ValueError):
+        return None
+    rgba.thumbnail((width, height), Image.Resampling.LANCZOS)
+    return rgba.tobytes(), rgba.width, rgba.height
 
 
 class ThumbnailCache(QObject):
@@ -45,11 +44,13 @@ class ThumbnailCache(QObject):
         self._size = size
         self._limit = limit
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
-        self._pending: set[str] = set()
-        self._signals = _Signals(self)
-        self._signals.loaded.connect(self._store)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
+        self._pending: dict[str, concurrent.futures.Future[_Decoded]] = {}
+        self._pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="avpe-thumbs")
+        self._collector = QTimer(self)
+        self._collector.setInterval(COLLECT_INTERVAL_MS)
+        self._collector.timeout.connect(self._collect)
+        pool = self._pool  # not self: the wrapper may be gone when `destroyed` fires
+        self.destroyed.connect(lambda: pool.shutdown(wait=False, cancel_futures=True))
 
     @staticmethod
     def key_for(path: Path) -> str | None:
@@ -69,8 +70,10 @@ class ThumbnailCache(QObject):
             self._pixmaps.move_to_end(key)
             return key, cached
         if key not in self._pending:
-            self._pending.add(key)
-            self._pool.start(_Decode(key, path, self._size, self._signals))
+            self._pending[key] = self._pool.submit(
+                _decode, path, self._size.width(), self._size.height()
+            )
+            self._collector.start()
         return key, None
 
     @property
@@ -78,13 +81,24 @@ class ThumbnailCache(QObject):
         return len(self._pixmaps)
 
     def wait_idle(self, msecs: int = 5000) -> bool:
-        """For tests and shutdown: let the decoders finish."""
-        return self._pool.waitForDone(msecs)
+        """For tests and shutdown: let the decoders finish, and take in what they made."""
+        _done, running = concurrent.futures.wait(self._pending.values(), timeout=msecs / 1000)
+        self._collect()
+        return not running
 
-    def _store(self, key: str, image: QImage) -> None:
-        self._pending.discard(key)
-        if image.isNull():
-            return
+    def _collect(self) -> None:
+        finished = [key for key, future in self._pending.items() if future.done()]
+        for key in finished:
+            future = self._pending.pop(key)
+            decoded = None if future.cancelled() else future.result()
+            if decoded is not None:
+                self._store(key, decoded)
+        if not self._pending:
+            self._collector.stop()
+
+    def _store(self, key: str, decoded: tuple[bytes, int, int]) -> None:
+        data, width, height = decoded
+        image = QImage(data, width, height, width * 4, QImage.Format.Format_RGBA8888)
         self._pixmaps[key] = QPixmap.fromImage(image)
         while len(self._pixmaps) > self._limit:
             self._pixmaps.popitem(last=False)
