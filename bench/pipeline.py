@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Self
 
 from avpe_desktop.characters import import_character
-from avpe_desktop.domain import Content, JobStatus, RenderSettings, Segment
+from avpe_desktop.domain import JobStatus, RenderSettings
 from avpe_desktop.engines.base import Engine, FrameRequest, VideoRequest
 from avpe_desktop.engines.google import ClientOptions, GoogleCredentials, google_engine
 from avpe_desktop.media.merge import merge_videos
@@ -45,28 +45,12 @@ from avpe_desktop.projects import create_project
 from avpe_desktop.storage.sqlite_library import SqliteLibrary
 from avpe_desktop.testing.emulator import Emulator, LoggedRequest
 from avpe_desktop.testing.google_media import OfflineMedia, sample_character
+from avpe_desktop.testing.sample_script import garden_script
 
 GOAL = 1.15
 SEGMENTS = 7
 SETTINGS = RenderSettings(duration=4, seed=7)
 KEY = "AIza-bench-key-0123456789"
-
-
-def content(segments: int) -> Content:
-    return Content(
-        title="Floof and the Box",
-        segments=[
-            Segment(
-                segment=i,
-                first_frame_description=f"Floof in the garden, moment {i}",
-                last_frame_description=f"Floof near the red box, moment {i}",
-                scene=f"Scene {i} in the garden",
-                action=f"Floof takes step {i} towards the box",
-                creature_sounds=["squeak"],
-            )
-            for i in range(1, segments + 1)
-        ],
-    )
 
 
 def _serve(conn: Connection, image_seconds: float, video_seconds: float) -> None:
@@ -134,7 +118,7 @@ async def with_queue(
         image.write_bytes(sample_character())
         character = import_character(library, work / "lib", image, "Floof")
         project, layout = create_project(
-            library, work / "workspace", content(segments), SETTINGS, character.id
+            library, work / "workspace", garden_script(segments), SETTINGS, character.id
         )
         queue = RenderQueue(library, work / "workspace", work / "lib", lambda _name: engine)
         job = queue.submit(project)
@@ -152,7 +136,7 @@ async def one_after_another(
 ) -> Run:
     """The seed's order with the same engine calls and requests: nothing overlaps."""
     character = sample_character()
-    script = content(segments)
+    script = garden_script(segments)
 
     def frame(description: str, previous: tuple[bytes, ...], caption: str | None = None):
         return FrameRequest(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from avpe_desktop.characters import import_character
-from avpe_desktop.domain import Content, Project, RenderSettings, Segment
+from avpe_desktop.domain import Project, RenderSettings
 from avpe_desktop.engines.base import Engine
 from avpe_desktop.engines.google import ClientOptions, GoogleCredentials, google_engine
 from avpe_desktop.engines.resilience import RetryPolicy
@@ -14,6 +14,7 @@ from avpe_desktop.projects import create_project
 from avpe_desktop.storage.repository import LibraryRepository
 from avpe_desktop.testing.emulator import Emulator
 from avpe_desktop.testing.google_media import sample_character
+from avpe_desktop.testing.sample_script import garden_script
 
 FAST = RetryPolicy(retries=3, base_delay=0.001, max_delay=0.05, jitter=0.0)
 KEY = "AIza-test-key-0123456789"
@@ -31,23 +32,6 @@ def google_on(base_url: str, policy: RetryPolicy = FAST) -> Engine:
     )
 
 
-def content(segments: int = 3) -> Content:
-    return Content(
-        title="Floof and the Box",
-        segments=[
-            Segment(
-                segment=i,
-                first_frame_description=f"Floof in the garden, moment {i}",
-                last_frame_description=f"Floof near the red box, moment {i}",
-                scene=f"Scene {i} in the garden",
-                action=f"Floof takes step {i} towards the box",
-                creature_sounds=["squeak"],
-            )
-            for i in range(1, segments + 1)
-        ],
-    )
-
-
 def make_project(
     library: LibraryRepository,
     library_dir: Path,
@@ -59,7 +43,9 @@ def make_project(
     library_dir.mkdir(parents=True, exist_ok=True)
     image.write_bytes(sample_character())
     character = import_character(library, library_dir, image, "Floof")
-    project, _layout = create_project(library, workspace, content(segments), settings, character.id)
+    project, _layout = create_project(
+        library, workspace, garden_script(segments), settings, character.id
+    )
     return project
 
 

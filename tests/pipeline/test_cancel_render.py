@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from pipeline_helpers import content
 
 from avpe_desktop.domain import Job, Project, RenderSettings
 from avpe_desktop.engines.base import FrameRequest, VideoRequest, VideoStatus
@@ -17,6 +16,7 @@ from avpe_desktop.pipeline.steps import Ledger
 from avpe_desktop.storage.layout import allocate_project_folder
 from avpe_desktop.storage.sqlite_library import SqliteLibrary
 from avpe_desktop.testing.google_media import sample_character
+from avpe_desktop.testing.sample_script import garden_script
 
 
 class _StallingPainter:
@@ -57,7 +57,7 @@ async def test_cancelling_the_render_cancels_its_clips(tmp_path: Path) -> None:
     base = local_engine()
     video = _EndlessVideo()
     engine = replace(base, painter=_StallingPainter(base.painter, budget=2), video=video)
-    script = content(3)
+    script = garden_script(3)
     inputs = RenderInputs(
         content=script,
         character_png=sample_character(),

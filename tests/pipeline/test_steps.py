@@ -5,14 +5,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from pipeline_helpers import content
-
 from avpe_desktop.domain import Job, Project, StepKind, StepStatus
 from avpe_desktop.engines.base import FrameRequest, VideoRequest
 from avpe_desktop.engines.local import local_engine
 from avpe_desktop.pipeline.steps import Ledger, frame_key, video_key
 from avpe_desktop.storage.layout import allocate_project_folder
 from avpe_desktop.storage.sqlite_library import SqliteLibrary
+from avpe_desktop.testing.sample_script import garden_script
 
 
 def test_frame_and_video_keys_cover_every_input() -> None:
@@ -50,7 +49,7 @@ def test_frame_and_video_keys_cover_every_input() -> None:
 def test_reuse_checks_the_result_file(tmp_path: Path) -> None:
     layout = allocate_project_folder(tmp_path, "daily_character", "T").ensure()
     with SqliteLibrary(tmp_path / "lib.db") as library:
-        project = Project(title="T", folder=layout.relative, content=content(1))
+        project = Project(title="T", folder=layout.relative, content=garden_script(1))
         library.save_project(project)
         first = Job(project_id=project.id, engine="local")
         library.save_job(first)
