@@ -50,6 +50,12 @@ from avpe_desktop.pipeline.queue import QueueError, RenderQueue
 from avpe_desktop.pipeline.screenwriter import write_script
 from avpe_desktop.projects import create_project
 from avpe_desktop.secrets import SecretRedactor, SecretsUnavailableError
+from avpe_desktop.storage.cloudinary_upload import (
+    CloudinaryAccount,
+    CloudinaryUploader,
+    UploadError,
+    upload_character,
+)
 from avpe_desktop.storage.layout import ProjectLayout
 from avpe_desktop.storage.repository import LibraryError
 
@@ -67,6 +73,7 @@ _EXPECTED_ERRORS = (
     EngineError,
     MediaError,
     SecretsUnavailableError,
+    UploadError,
     OSError,
     ValueError,
 )
@@ -244,29 +251,15 @@ def _library_copy(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _upload_character(ctx: AppContext, args: argparse.Namespace) -> int:
-    from avpe_desktop.storage import cloudinary_upload as cloud
-
     character = find_character(ctx.library, args.character)
-    try:
-        uploader = cloud.CloudinaryUploader(cloud.CloudinaryAccount.from_secrets())
-        character = cloud.upload_character(ctx.library, ctx.dirs.data, character, uploader)
-    except cloud.UploadError as exc:
-        print(f"avpe: {SecretRedactor.redact(str(exc))}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    print(character.cloud_url)
+    uploader = CloudinaryUploader(CloudinaryAccount.from_secrets())
+    print(upload_character(ctx.library, ctx.dirs.data, character, uploader).cloud_url)
     return 0
 
 
 def _upload_video(_ctx: AppContext, args: argparse.Namespace) -> int:
-    from avpe_desktop.storage import cloudinary_upload as cloud
-
-    try:
-        uploader = cloud.CloudinaryUploader(cloud.CloudinaryAccount.from_secrets())
-        result = uploader.upload_video(args.path, folder=args.folder)
-    except cloud.UploadError as exc:
-        print(f"avpe: {SecretRedactor.redact(str(exc))}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    print(result.secure_url)
+    uploader = CloudinaryUploader(CloudinaryAccount.from_secrets())
+    print(uploader.upload_video(args.path, folder=args.folder).secure_url)
     return 0
 
 

@@ -138,3 +138,13 @@ def test_entry_point_runs_as_a_process(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert _library_characters() == ["Zed"]
+
+
+def test_the_cli_does_not_need_the_optional_cloudinary_sdk() -> None:
+    """The shared error handler names UploadError; that must not make the `cloud` extra a
+    requirement of every command."""
+    blocked = "import sys; sys.modules['cloudinary'] = None; import avpe_desktop.cli"
+    run = subprocess.run(
+        [sys.executable, "-c", blocked], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,18 +37,37 @@ def test_library_copy_without_a_uri_is_one_readable_line(
     assert capsys.readouterr().err.startswith("avpe: No MongoDB URI is stored.")
 
 
+@pytest.fixture
+def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudinaryEmulator]:
+    """The emulator's account in the keyring and its address where the CLI looks for it."""
+    with CloudinaryEmulator() as emulator:
+        set_secret(SecretName.CLOUDINARY_CLOUD_NAME, emulator.cloud_name)
+        set_secret(SecretName.CLOUDINARY_API_KEY, emulator.api_key)
+        set_secret(SecretName.CLOUDINARY_API_SECRET, emulator.api_secret)
+        monkeypatch.setenv(UPLOAD_PREFIX_ENV, emulator.base_url)
+        yield emulator
+
+
 def test_upload_video_prints_the_url(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    emu: CloudinaryEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with CloudinaryEmulator() as emu:
-        set_secret(SecretName.CLOUDINARY_CLOUD_NAME, emu.cloud_name)
-        set_secret(SecretName.CLOUDINARY_API_KEY, emu.api_key)
-        set_secret(SecretName.CLOUDINARY_API_SECRET, emu.api_secret)
-        monkeypatch.setenv(UPLOAD_PREFIX_ENV, emu.base_url)
-        assert cli.main(["upload", "video", str(SAMPLE), "--folder", "avpe/cli"]) == 0
-        url = capsys.readouterr().out.strip()
-        assert url.startswith(f"{emu.base_url}/{emu.cloud_name}/video/upload/")
-        assert url.endswith("/avpe/cli/grumble.jpg")
+    assert cli.main(["upload", "video", str(SAMPLE), "--folder", "avpe/cli"]) == 0
+    url = capsys.readouterr().out.strip()
+    assert url.startswith(f"{emu.base_url}/{emu.cloud_name}/video/upload/")
+    assert url.endswith("/avpe/cli/grumble.jpg")
+
+
+def test_a_rejected_character_upload_is_one_readable_line(
+    emu: CloudinaryEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["character", "add", str(SAMPLE), "--name", "Grumble", "--no-analyse"]) == 0
+    capsys.readouterr()
+    emu.fail(400, message="Invalid image file")
+    assert cli.main(["upload", "character", "Grumble"]) == cli.EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("avpe: Cloudinary rejected the upload")
+    assert err.count("\n") == 1
+    assert emu.api_secret not in err
 
 
 def test_upload_without_keys_says_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:

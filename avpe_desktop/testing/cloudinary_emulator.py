@@ -23,23 +23,20 @@ import hashlib
 import hmac
 import io
 import json
-import socket
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import PurePosixPath
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
 from avpe_desktop.secrets import mask
+from avpe_desktop.testing.loopback import LoopbackHandler, LoopbackServer
 
-_LOOPBACK = ("127.0.0.1", "localhost")
 _UNSIGNED_FIELDS = {"file", "api_key", "signature", "resource_type", "cloud_name"}
 STALE_AFTER_SECONDS = 3600
 
@@ -78,7 +75,6 @@ class StoredAsset:
 @dataclass
 class _State:
     faults: list[Fault] = field(default_factory=list)
-    log: list[LoggedUpload] = field(default_factory=list)
     assets: dict[tuple[str, str], StoredAsset] = field(default_factory=dict)
     chunks: dict[str, _ChunkedUpload] = field(default_factory=dict)
 
@@ -97,7 +93,7 @@ class _ReplyError(Exception):
         self.status = status
 
 
-class CloudinaryEmulator:
+class CloudinaryEmulator(LoopbackServer[LoggedUpload]):
     """`with CloudinaryEmulator() as emu:` serves on 127.0.0.1 in a background thread, for the
     account `cloud_name` / `api_key` / `api_secret` (fake values by default)."""
 
@@ -110,43 +106,11 @@ class CloudinaryEmulator:
         api_key: str = "123456789012345",
         api_secret: str = "emulator-secret-not-real",
     ) -> None:
-        if host not in _LOOPBACK:
-            raise ValueError("The emulator only listens on loopback addresses.")
+        super().__init__(_Handler, host, port, "cloudinary-emulator")
         self.cloud_name = cloud_name
         self.api_key = api_key
         self.api_secret = api_secret
         self._state = _State()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> CloudinaryEmulator:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # how long stop() waits for the loop to notice
-            name="cloudinary-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> CloudinaryEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # Faults, log and stored files -----------------------------------------------------------
 
@@ -163,8 +127,7 @@ class CloudinaryEmulator:
 
     @property
     def requests(self) -> list[LoggedUpload]:
-        with self._lock:
-            return list(self._state.log)
+        return self._logged()
 
     def asset(self, public_id: str, resource_type: str = "image") -> StoredAsset | None:
         with self._lock:
@@ -180,10 +143,6 @@ class CloudinaryEmulator:
                         fault.times -= 1
                     return fault
         return None
-
-    def _record(self, entry: LoggedUpload) -> None:
-        with self._lock:
-            self._state.log.append(entry)
 
     def _signature_valid(self, params: dict[str, str], signature: str) -> bool:
         to_sign = "&".join(sorted(f"{k}={v}".replace("&", "%26") for k, v in params.items() if v))
@@ -212,21 +171,16 @@ class CloudinaryEmulator:
         return asset
 
 
-def _handler_for(emu: CloudinaryEmulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(_Handler):
-        emulator = emu
-
-    return Handler
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     emulator: CloudinaryEmulator
-    protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the request log is the record."""
+    def _serve(self, method: str) -> None:
+        if method == "POST":
+            self._upload_request()
+        else:
+            self._deliver()
 
-    def do_GET(self) -> None:
+    def _deliver(self) -> None:
         parts = self.path.split("?", 1)[0].strip("/").split("/")
         # {cloud}/{resource_type}/upload/v{version}/{public_id...}.{format}
         if len(parts) >= 5 and parts[0] == self.emulator.cloud_name and parts[2] == "upload":
@@ -237,16 +191,14 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         self._send(404, b"Resource not found", "text/plain")
 
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        upload = _Upload(self.path, self.headers.get("Content-Type", ""), body)
+    def _upload_request(self) -> None:
+        upload = _Upload(self.path, self.headers.get("Content-Type", ""), self._body())
         try:
             upload.read(self.emulator)
             fault = self.emulator._take_fault()
             if fault is not None and fault.drop:
                 self._record(upload, None)
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
+                self._drop()
                 return
             if fault is not None and fault.status:
                 message = fault.message or _DEFAULT_MESSAGES.get(fault.status, "")
@@ -340,12 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _send(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("X-Request-Id", uuid.uuid4().hex)
-        self.end_headers()
-        self.wfile.write(payload)
+        self._reply(status, payload, content_type, {"X-Request-Id": uuid.uuid4().hex})
 
 
 class _Upload:

@@ -36,12 +36,12 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
 from avpe_desktop.secrets import mask
 from avpe_desktop.testing.google_media import OfflineMedia
+from avpe_desktop.testing.loopback import LoopbackHandler, LoopbackServer
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,6 @@ Route = Literal[
 ]
 
 GCS_BUCKET = "avpe-emulator"
-_LOOPBACK = ("127.0.0.1", "localhost")
 
 
 @dataclass
@@ -128,7 +127,6 @@ class _Operation:
 @dataclass
 class _State:
     faults: list[Fault] = field(default_factory=list)
-    log: list[LoggedRequest] = field(default_factory=list)
     operations: dict[str, _Operation] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
 
@@ -158,7 +156,7 @@ _STATUS_TEXT = {
 }
 
 
-class Emulator:
+class Emulator(LoopbackServer[LoggedRequest]):
     """`with Emulator() as emu:` serves on 127.0.0.1 in a background thread until the block
     ends. `polls_to_finish` is how many fetches a Veo operation needs before it reports done
     (the last one waits for the render); `video_seconds` is how long after its start it
@@ -178,8 +176,7 @@ class Emulator:
         api_keys: set[str] | None = None,
         render_timeout: float = 120.0,
     ) -> None:
-        if host not in _LOOPBACK:
-            raise ValueError("The emulator only listens on loopback addresses.")
+        super().__init__(_Handler, host, port, "google-emulator")
         self.media = media or OfflineMedia()
         self.polls_to_finish = polls_to_finish
         self.video_seconds = video_seconds
@@ -187,38 +184,13 @@ class Emulator:
         self.api_keys = api_keys
         self.render_timeout = render_timeout
         self._state = _State()
-        self._lock = threading.Lock()
         self._answers = threading.Lock()
         self._renders = ThreadPoolExecutor(max_workers=2, thread_name_prefix="emulator-render")
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> Emulator:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="google-emulator", daemon=True
-        )
-        self._thread.start()
-        return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().stop()
         # A render nobody will poll finishes in its worker thread; do not wait for it here.
         self._renders.shutdown(wait=False, cancel_futures=True)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Emulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # Faults ---------------------------------------------------------------------------------
 
@@ -296,11 +268,9 @@ class Emulator:
     # Request log ----------------------------------------------------------------------------
 
     def requests(self, route: str | None = None, model: str | None = None) -> list[LoggedRequest]:
-        with self._lock:
-            entries = list(self._state.log)
         return [
             r
-            for r in entries
+            for r in self._logged()
             if (route is None or r.route == route) and (model is None or r.model == model)
         ]
 
@@ -333,11 +303,6 @@ class Emulator:
             time.sleep(chosen.latency)
         return chosen
 
-    def _record(self, entry: LoggedRequest) -> int:
-        with self._lock:
-            self._state.log.append(entry)
-            return len(self._state.log) - 1
-
     @contextlib.contextmanager
     def answers_held(self) -> Iterator[None]:
         """No answer leaves while the block runs. A test that kills a client inside it knows
@@ -347,8 +312,8 @@ class Emulator:
 
     def _set_status(self, index: int, status: int) -> None:
         with self._lock:
-            entry = self._state.log[index]
-            self._state.log[index] = LoggedRequest(
+            entry = self._log[index]
+            self._log[index] = LoggedRequest(
                 **{**entry.__dict__, "status": status, "answered_at": time.time()}
             )
 
@@ -416,30 +381,11 @@ def _first_user_text(contents: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _handler_for(emu: Emulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(_Handler):
-        emulator = emu
-
-    return Handler
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     emulator: Emulator
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Request lines carry no key (it travels in a header), but keep stdlib's stderr
-        chatter out of test output and logs anyway."""
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
 
     def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
         parsed = urlparse(self.path)
         path = parsed.path
         route, model, params = self._route(method, path)
@@ -458,8 +404,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         fault = self.emulator._take_fault(route, model) if route != "unknown" else None
         if fault is not None and fault.drop:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            self._drop()
             return
         try:
             if fault is not None and fault.status:
@@ -499,16 +444,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             self.emulator._set_status(entry, status)
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            try:
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client gave up (its timeout); so do we
+            self._reply(status, data, content_type, headers)
 
     def _client_gone(self) -> bool:
         """True when the client closed its end (a killed process, a timeout) while waiting;
