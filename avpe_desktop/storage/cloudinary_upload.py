@@ -148,7 +148,13 @@ class CloudinaryUploader:
         public_id: str | None = None,
     ) -> UploadResult:
         """`public_id` defaults to one derived from the file name."""
-        from cloudinary import uploader  # the optional `cloud` extra; only uploads need it
+        try:
+            from cloudinary import uploader  # the optional `cloud` extra; only uploads need it
+        except ImportError as exc:
+            raise UploadError(
+                "Uploading needs the Cloudinary SDK, which this installation lacks: "
+                "pip install 'avpe-desktop[cloud]'."
+            ) from exc
 
         if not path.is_file():
             raise UploadError(f"There is no file to upload at {path}.")

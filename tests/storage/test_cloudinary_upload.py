@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,3 +173,12 @@ def test_public_ids_are_safe() -> None:
     )
     assert cloud.public_id_for("../../etc") == "etc"
     assert cloud.public_id_for("日本") == "file"
+
+
+def test_without_the_sdk_an_upload_says_what_to_install(
+    emu: CloudinaryEmulator, uploader: cloud.CloudinaryUploader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "cloudinary", None)  # what a missing package looks like
+    with pytest.raises(cloud.UploadError, match=r"avpe-desktop\[cloud\]"):
+        uploader.upload_image(SAMPLE, folder="avpe/x")
+    assert emu.requests == []
