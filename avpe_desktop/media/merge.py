@@ -1,27 +1,33 @@
 """Joining segment clips into one video.
 
 Clips from one render share their encoding (same engine, same settings), so the usual merge is
-a stream copy through ffmpeg's concat demuxer: seconds instead of minutes, and no second
-generation of compression. Anything else (clips of different sizes or codecs, Veo clips mixed
-with offline ones, or a crossfade, which needs new pixels) is re-encoded with moviepy.
+a stream copy: `mp4join` writes one index for all the clips and copies their media data after
+it, in about the time a copy of the bytes takes and with no second generation of compression.
+Anything else (clips of different sizes or codec settings, Veo clips mixed with offline ones,
+files it cannot read, or a crossfade, which needs new pixels) is re-encoded with moviepy.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from avpe_desktop.media.encode import DEFAULT_CRF, DEFAULT_PRESET, DEFAULT_SAMPLE_RATE
-from avpe_desktop.media.ffmpeg import MediaError, ffmpeg_exe, run_ffmpeg
+from avpe_desktop.media.ffmpeg import MediaError, ffmpeg_exe
+from avpe_desktop.media.mp4index import NotJoinableError
+from avpe_desktop.media.mp4join import plan_join
 from avpe_desktop.media.probe import VideoInfo, probe
 from avpe_desktop.storage.atomic import atomic_output
 
 MergeMethod = Literal["copy", "reencode"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,20 +38,6 @@ class MergeReport:
     clips: int
 
 
-def _signature(info: VideoInfo) -> tuple[Any, ...]:
-    """What must be equal for the concat demuxer to join streams without a re-encode."""
-    return (
-        info.video_codec,
-        info.width,
-        info.height,
-        round(info.fps, 3),
-        info.pixel_format,
-        info.audio_codec,
-        info.sample_rate,
-        info.channels,
-    )
-
-
 def merge_videos(
     paths: Sequence[str | os.PathLike[str]],
     out_path: str | os.PathLike[str],
@@ -53,58 +45,34 @@ def merge_videos(
 ) -> MergeReport:
     """Joins `paths` in order into `out_path`.
 
-    Every input is probed first, so a missing or corrupt clip fails the merge with its name
-    before any work is done; `out_path` is only replaced by a complete result. A crossfade
-    shortens the result by `crossfade_seconds` per join (it is capped at half the shortest
-    clip, so no clip fades out entirely).
+    Clips that share their encoding are joined by stream copy; the rest are re-encoded, and
+    every input is then probed first, so a missing or corrupt clip fails the merge with its
+    name before any work is done. `out_path` is only replaced by a complete result. A
+    crossfade shortens the result by `crossfade_seconds` per join (it is capped at half the
+    shortest clip, so no clip fades out entirely).
     """
     if not paths:
         raise MediaError("there are no clips to merge")
     if crossfade_seconds < 0:
         raise ValueError(f"crossfade_seconds must be >= 0, got {crossfade_seconds}")
+    if crossfade_seconds == 0:
+        try:
+            join = plan_join(paths)
+        except NotJoinableError as reason:
+            logger.info("re-encoding the merge: %s", reason)
+        else:
+            with atomic_output(out_path) as tmp:
+                join.write(tmp)
+            return MergeReport(Path(out_path), "copy", join.duration, len(paths))
     # Probing reads every clip through ffmpeg: one process per clip, run side by side (the
     # work is in the subprocesses, so threads are enough). `map` still raises the first bad
     # clip in order.
     with ThreadPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1)) as pool:
         infos = list(pool.map(probe, paths))
-    same = len({_signature(info) for info in infos}) == 1
-    method: MergeMethod = "copy" if same and crossfade_seconds == 0 else "reencode"
     with atomic_output(out_path) as tmp:
-        if method == "copy":
-            _concat_copy(infos, tmp)
-        else:
-            _reencode(infos, tmp, crossfade_seconds)
+        _reencode(infos, tmp, crossfade_seconds)
         result = probe(tmp)
-    return MergeReport(Path(out_path), method, result.duration, len(infos))
-
-
-def _concat_copy(infos: Sequence[VideoInfo], out: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix="avpe-merge-") as work:
-        listing = Path(work) / "clips.txt"
-        # The concat demuxer's own quoting: a quote inside a path becomes '\''.
-        lines = ["file '" + str(info.path.resolve()).replace("'", "'\\''") + "'" for info in infos]
-        listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        run_ffmpeg(
-            [
-                "-f",
-                "concat",
-                "-safe",
-                "0",
-                "-i",
-                listing,
-                "-map",
-                "0",
-                "-c",
-                "copy",
-                "-movflags",
-                "+faststart",
-                "-f",
-                "mp4",
-                "-y",
-                out,
-            ],
-            what=f"joining {len(infos)} clips",
-        )
+    return MergeReport(Path(out_path), "reencode", result.duration, len(infos))
 
 
 def _reencode(infos: Sequence[VideoInfo], out: Path, crossfade: float) -> None:
