@@ -5,13 +5,21 @@ hash, the description and voice), so resuming or retrying it tomorrow renders ex
 was asked for today, whatever has been edited since. Running a job is `cinematographer`'s
 work on the job's `Ledger`; this module decides which jobs run, records their outcome, and
 turns cancel / retry / resume into step and job states.
+
+A job stops early in one of two ways, and they end differently. Cancelled (the creator asked,
+here or with `avpe jobs cancel` from another process) it is saved CANCELLED and waits for
+Continue. Interrupted (the app quitting through `interrupt`, or the task running it cancelled)
+it goes back to QUEUED, so the next start resumes it: its ledger reuses every finished step and
+polls the clips already started, so nothing is paid for twice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,6 +51,13 @@ EngineFactory = Callable[[str | None], Engine]
 
 UNFINISHED = {JobStatus.QUEUED, JobStatus.RUNNING}
 RETRYABLE = {JobStatus.FAILED, JobStatus.PARTIAL, JobStatus.CANCELLED}
+CANCELLED_MESSAGE = "Cancelled; finished results were kept."
+RUNNER_KEYS = ("runner_pid", "runner_host")
+
+CANCEL_CHECK_SECONDS = 1.0
+"""How often, at most, a running job's saved status is read to notice a cancel written by
+another process. The runner asks before every paid call and every poll, hundreds of times a
+render; a cancel made through this queue is seen at once, from memory."""
 
 
 class QueueError(ValueError):
@@ -50,7 +65,8 @@ class QueueError(ValueError):
 
 
 class RenderQueue:
-    """Submit, run, cancel, retry and resume render jobs stored in a LibraryRepository.
+    """Submit, run, cancel, interrupt, retry and resume render jobs stored in a
+    LibraryRepository.
 
     Async methods run on the caller's loop (asyncio.run in the CLI, qasync in the GUI);
     `listener` receives every job's ProgressEvents, tagged with the job id.
@@ -63,6 +79,7 @@ class RenderQueue:
         library_dir: Path,
         engines: EngineFactory,
         listener: ProgressCallback = ignore_progress,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.library = library
         self.workspace = Path(workspace)
@@ -70,8 +87,11 @@ class RenderQueue:
         self._engine_factory = engines
         self._engines: dict[str | None, Engine] = {}
         self.listener = listener
+        self._clock = clock
         self._cancelled: set[str] = set()
+        self._checked_at: dict[str, float] = {}
         self._running: set[str] = set()
+        self._interrupted = False
 
     def engine(self, name: str | None = None) -> Engine:
         if name not in self._engines:
@@ -125,15 +145,17 @@ class RenderQueue:
 
     async def run(self, job_id: str) -> Job:
         """Runs a queued (or interrupted) job to its end and returns it as saved. Steps
-        already paid for are reused; a cancelled or finished job is returned as it is."""
+        already paid for are reused; a cancelled or finished job is returned as it is, and
+        so is every job once this queue is interrupted."""
         job = self.library.get_job(job_id)
-        if job.status.finished or job_id in self._running:
+        if job.status.finished or job_id in self._running or self._interrupted:
             return job
         self._running.add(job_id)
         try:
             return await self._run(job)
         finally:
             self._running.discard(job_id)
+            self._checked_at.pop(job_id, None)
 
     async def _run(self, job: Job) -> Job:
         job = self._save(
@@ -142,6 +164,9 @@ class RenderQueue:
             error=None,
             extra={**job.extra, "runner_pid": os.getpid(), "runner_host": socket.gethostname()},
         )
+        # Just saved RUNNING, so not cancelled as of now: the first look at the library can
+        # wait for the throttle like every later one.
+        self._checked_at[job.id] = self._clock()
         project = self.library.get_project(job.project_id)
         ledger = Ledger(self.library, job, self.layout(project))
         try:
@@ -151,15 +176,13 @@ class RenderQueue:
                 inputs,
                 ledger,
                 self.listener,
-                cancelled=lambda: self.is_cancelled(job.id),
+                cancelled=lambda: self._interrupted or self.is_cancelled(job.id),
             )
         except JobCancelledError:
-            return self._save(
-                self.library.get_job(job.id),
-                status=JobStatus.CANCELLED,
-                error="Cancelled; finished results were kept.",
-                cost_spent_usd=ledger.spent(),
-            )
+            return self._stopped(job, ledger)
+        except asyncio.CancelledError:
+            self._stopped(job, ledger)
+            raise
         except (EngineError, MediaError, OSError, ValueError) as exc:
             return self._save(
                 job, status=JobStatus.FAILED, error=str(exc), cost_spent_usd=ledger.spent()
@@ -168,10 +191,26 @@ class RenderQueue:
             self._save(job, status=JobStatus.FAILED, error=f"Internal error: {exc!r}")
             raise
         status, error = _outcome(result, ledger)
-        if self.is_cancelled(job.id):
+        if self._cancel_saved(job.id):
             status = JobStatus.CANCELLED
         return self._save(
             job, status=status, error=error, result=result, cost_spent_usd=ledger.spent()
+        )
+
+    def _stopped(self, job: Job, ledger: Ledger) -> Job:
+        """A job stopped before its end is cancelled when the creator asked for that, here or
+        from another process (so read the library, once); otherwise it was interrupted and
+        goes back to the queue for the next start, with no runner, so that start does not
+        take this process for one still rendering it."""
+        stored = self.library.get_job(job.id)
+        spent = ledger.spent()
+        if job.id in self._cancelled or stored.status is JobStatus.CANCELLED:
+            return self._save(
+                stored, status=JobStatus.CANCELLED, error=CANCELLED_MESSAGE, cost_spent_usd=spent
+            )
+        extra = {key: value for key, value in stored.extra.items() if key not in RUNNER_KEYS}
+        return self._save(
+            stored, status=JobStatus.QUEUED, error=None, extra=extra, cost_spent_usd=spent
         )
 
     def _inputs(self, job: Job, project: Project) -> RenderInputs:
@@ -196,6 +235,8 @@ class RenderQueue:
         parallel up to the engine's limits)."""
         done = []
         for job in reversed(self.library.list_jobs({JobStatus.QUEUED})):
+            if self._interrupted:
+                break
             done.append(await self.run(job.id))
         return done
 
@@ -203,20 +244,42 @@ class RenderQueue:
 
     def cancel(self, job_id: str) -> Job:
         """No new paid call starts; clips already started keep their stored operation, so
-        a retry picks them up without paying again. Works across processes: the runner
-        checks the saved status before every paid call and every poll."""
+        a retry picks them up without paying again. Works across processes: a runner in
+        another process notices the saved status within CANCEL_CHECK_SECONDS."""
         job = self.library.get_job(job_id)
         if job.status.finished:
             return job
         self._cancelled.add(job_id)
-        return self._save(
-            job, status=JobStatus.CANCELLED, error="Cancelled; finished results were kept."
-        )
+        return self._save(job, status=JobStatus.CANCELLED, error=CANCELLED_MESSAGE)
+
+    def interrupt(self) -> None:
+        """For shutting down: the running job stops at its next paid call or poll, as on a
+        cancel, but is saved QUEUED for the next start to resume, and no further job starts.
+        Unlike cancelling the task, this lets a paid call already in flight finish and be
+        recorded (a clip's operation name, a painted keyframe), so nothing is paid twice."""
+        self._interrupted = True
 
     def is_cancelled(self, job_id: str) -> bool:
+        """Cheap enough for every poll: a cancel through this queue is in memory, and the
+        library is read at most once per CANCEL_CHECK_SECONDS per job for one written by
+        another process."""
         if job_id in self._cancelled:
             return True
-        return self.library.get_job(job_id).status is JobStatus.CANCELLED
+        now = self._clock()
+        checked = self._checked_at.get(job_id)
+        if checked is not None and now - checked < CANCEL_CHECK_SECONDS:
+            return False
+        self._checked_at[job_id] = now
+        return self._cancel_saved(job_id)
+
+    def _cancel_saved(self, job_id: str) -> bool:
+        """Reads the library now, for the moments a late cancel must not be missed."""
+        if job_id in self._cancelled:
+            return True
+        if self.library.get_job(job_id).status is JobStatus.CANCELLED:
+            self._cancelled.add(job_id)
+            return True
+        return False
 
     async def retry_failed(self, job_id: str) -> Job:
         """Runs the job again, retrying only its failed and skipped steps; everything it
@@ -235,10 +298,12 @@ class RenderQueue:
         return await self.run(job_id)
 
     async def resume_unfinished(self) -> list[Job]:
-        """At start-up: finishes jobs a crash left QUEUED or RUNNING, skipping any that a
-        live process on this machine is still running."""
+        """At start-up: finishes jobs a crash or a quit left QUEUED or RUNNING, skipping any
+        that a live process on this machine is still running."""
         resumed = []
         for listed in reversed(self.library.list_jobs(UNFINISHED)):
+            if self._interrupted:
+                break
             # Re-read: while earlier jobs resumed, this one may have been cancelled or
             # finished by another window or process.
             job = self.library.get_job(listed.id)

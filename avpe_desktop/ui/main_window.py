@@ -1,8 +1,8 @@
 """The main window: library and project pages, the render queue dock, menus and the banner.
 
 It is built cheaply and shown at once; reading the library, listing the render jobs, reopening
-the last project and resuming renders a crash interrupted happen right after the first paint,
-so the window appears without a wait.
+the last project and resuming renders a crash or a quit interrupted happen right after the
+first paint, so the window appears without a wait.
 """
 
 from __future__ import annotations
@@ -140,8 +140,8 @@ class MainWindow(QMainWindow):
             self.queue_dock.show()
             count = len(resumed)
             self.banner.show_info(
-                f"Resuming {count} render{'s' if count != 1 else ''} that stopped when the app "
-                "last closed unexpectedly; finished steps are reused."
+                f"Resuming {count} render{'s' if count != 1 else ''} that stopped when AVPE "
+                "last closed; finished steps are reused."
             )
         last = self.ctx.settings.last_project_id
         if last:
@@ -155,24 +155,24 @@ class MainWindow(QMainWindow):
         self.ready = True
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        """With renders running, asks first; then cancels them and closes once they have
-        stopped (within one paid call or poll), so each job is saved as cancelled, to be
-        continued from the queue, rather than cut off mid-write."""
+        """With renders running, asks first; then pauses them and closes once they have
+        stopped (within one paid call or poll). Waiting for the call in flight, rather than
+        cutting it off, records what it paid for, and each job is saved back in the queue,
+        so the next start resumes it without paying twice."""
         if self.queue.running:
             if not self._closing:
                 answer = QMessageBox.question(
                     self,
                     "Renders are running",
-                    "Quit and stop the renders in progress? Finished results are kept, and "
-                    "Continue in the render queue finishes them later.",
+                    "Quit now? Renders in progress will continue next time you open AVPE.",
                     QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                 )
                 if answer != QMessageBox.StandardButton.Yes:
                     event.ignore()
                     return
                 self._closing = True
-                self.queue.cancel_all()
-                self.banner.show_info("Stopping the renders…")
+                self.queue.interrupt()
+                self.banner.show_info("Pausing the renders…")
             event.ignore()
             return
         self.shutdown()
@@ -387,8 +387,9 @@ class MainWindow(QMainWindow):
             self.project_view.show_render_state(job.failed_segments)
 
     def _render_finished(self, job: JobView) -> None:
-        if self._closing and not self.queue.running:
-            self.close()
+        if self._closing:  # a paused job is left unfinished, not news to report
+            if not self.queue.running:
+                self.close()
             return
         if job.status is JobStatus.DONE:
             self.banner.show_info(f"'{job.title}': {job.message.lower()}.")

@@ -60,8 +60,8 @@ def format_when(moment: datetime, now: datetime | None = None) -> str:
 
 
 def state_name(view: JobView) -> tuple[str, str]:
-    """A job nobody runs that is still QUEUED or RUNNING was interrupted (a crash, or a
-    process that is still on it elsewhere)."""
+    """A job nobody runs that is still QUEUED or RUNNING was interrupted (a crash, a quit,
+    or a process that is still on it elsewhere)."""
     if not view.active and not view.status.finished:
         return _INTERRUPTED
     return _STATE_NAMES[view.status]

@@ -94,7 +94,7 @@ class JobView:
 
     @property
     def can_resume(self) -> bool:
-        """Left unfinished by a crash (or by another process that is still on it)."""
+        """Left unfinished by a crash or a quit, or by another process still on it."""
         return not self.active and not self.status.finished
 
     def begin(self) -> None:
@@ -203,6 +203,7 @@ class QueueController(QObject):
         self._running_core: RenderQueue | None = None
         self._dirty: set[str] = set()
         self._closed = False
+        self._interrupted = False
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(FLUSH_MS)
@@ -252,19 +253,24 @@ class QueueController(QObject):
 
     def cancel(self, view: JobView) -> None:
         """The running job stops before its next paid call or poll; results are kept. Asked
-        of the core that is running, when there is one: it also remembers the cancellation
-        in memory, which holds even if a job it has yet to reach is saved over."""
+        of the core that is running, when there is one: it remembers the cancellation in
+        memory, so its runner sees it at once, and it holds even if a job the core has yet
+        to reach is saved over."""
         (self._running_core or self._core()).cancel(view.id)
         self._refresh(view)
 
-    def cancel_all(self) -> None:
-        for view in self.running:
-            if not view.status.finished:
-                self.cancel(view)
+    def interrupt(self) -> None:
+        """Quitting: the job rendering stops at its next paid call or poll and goes back to
+        the queue (the next start resumes it), and jobs waiting for their turn never start.
+        `running` empties once the call in flight has been recorded."""
+        self._interrupted = True
+        if self._running_core is not None:
+            self._running_core.interrupt()
 
     def close(self) -> None:
-        """Cancels what runs and stops reading the library, which closes after the window."""
-        self.cancel_all()
+        """Interrupts what runs and stops reading the library, which closes after the
+        window."""
+        self.interrupt()
         self._closed = True
         self._flush_timer.stop()
 
@@ -274,7 +280,7 @@ class QueueController(QObject):
             self._run([view], lambda core: core.retry_failed(view.id))
 
     def resume_unfinished(self) -> list[JobView]:
-        """Finishes what a crash left QUEUED or RUNNING, through the core's
+        """Finishes what a crash or a quit left QUEUED or RUNNING, through the core's
         `resume_unfinished`, which leaves alone jobs another live process is running."""
         views = [view for view in self.jobs if view.can_resume]
         if views:
@@ -305,6 +311,8 @@ class QueueController(QObject):
 
         async def in_turn() -> None:
             async with self._turn:
+                if self._interrupted:
+                    return
                 self._running_core = self._core()
                 try:
                     await work(self._running_core)

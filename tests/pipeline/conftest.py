@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -36,10 +37,17 @@ def events() -> list[ProgressEvent]:
 def make_queue(
     library: SqliteLibrary, tmp_path: Path, emulator: Emulator, events: list[ProgressEvent]
 ) -> Callable[..., RenderQueue]:
-    def make(engine: Engine | None = None) -> RenderQueue:
+    def make(
+        engine: Engine | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> RenderQueue:
         chosen = engine or google_on(emulator.base_url)
         return RenderQueue(
-            library, tmp_path / "workspace", tmp_path / "lib", lambda _name: chosen, events.append
+            library,
+            tmp_path / "workspace",
+            tmp_path / "lib",
+            lambda _name: chosen,
+            events.append,
+            clock=clock,
         )
 
     return make

@@ -77,7 +77,7 @@ def ctx(qloop: qasync.QEventLoop) -> Iterator[AppContext]:
 def open_window(qtbot: QtBot, ctx: AppContext) -> Iterator[WindowFactory]:
     """Opens main windows on the test's context, as starting the app again would, each
     shown and through its start-up. They are closed here rather than by qtbot, whose teardown
-    runs first: renders are cancelled and waited for, so the window closes without asking."""
+    runs first: renders are interrupted and waited for, so the window closes without asking."""
     opened: list[MainWindow] = []
 
     def open_one() -> MainWindow:
@@ -90,7 +90,7 @@ def open_window(qtbot: QtBot, ctx: AppContext) -> Iterator[WindowFactory]:
 
     yield open_one
     for main in opened:
-        main.queue.cancel_all()
+        main.queue.interrupt()
         qtbot.waitUntil(lambda m=main: not m.queue.running, timeout=30_000)
         main.close()
         main.deleteLater()

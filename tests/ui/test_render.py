@@ -1,6 +1,6 @@
 """Rendering through the persistent queue from the GUI, with the offline engine: progress in
-the panel and on the timeline, cancel and continue, resume after a crash, and the jobs of an
-earlier session; then preview and export of the result."""
+the panel and on the timeline, cancel and continue, resume after a crash or a quit, and the
+jobs of an earlier session; then preview and export of the result."""
 
 from __future__ import annotations
 
@@ -271,7 +271,7 @@ def test_a_partly_done_job_shows_its_failed_segment_and_retries_it(
     assert timeline_statuses(again) == [SegmentStatus.VIDEO, SegmentStatus.VIDEO]
 
 
-def test_quitting_during_a_render_stops_it_first_and_it_can_continue_later(
+def test_quitting_during_a_render_pauses_it_and_the_next_start_finishes_it(
     qtbot: QtBot, open_window: WindowFactory, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = open_window()
@@ -290,15 +290,31 @@ def test_quitting_during_a_render_stops_it_first_and_it_can_continue_later(
 
     first.close()
 
-    assert asked and "stop the renders" in asked[0]
-    assert first.isVisible()  # until the render has stopped
+    assert asked and "continue next time you open AVPE" in asked[0]
+    assert first.isVisible()  # until the call in flight has been recorded
     qtbot.waitUntil(lambda: not first.isVisible(), timeout=RENDER_TIMEOUT_MS)
-    assert ctx.library.get_job(job.id).status is JobStatus.CANCELLED
+    stored = ctx.library.get_job(job.id)
+    assert stored.status is JobStatus.QUEUED, stored.error
+    finished = {
+        step.id: (step.attempts, step.result_sha256)
+        for step in ctx.library.list_steps(job.id)
+        if step.status is StepStatus.DONE
+    }
+    assert finished  # the opening keyframe at least
 
     again = open_window()
 
-    card = again.queue_panel.card(again.queue.jobs[0])
-    assert card.view.id == job.id
-    assert card.state.text() == "Cancelled"
-    assert card.retry_button.text() == "Continue"
-    assert "Resuming" not in again.banner.text  # a cancelled job waits to be asked
+    view = again.queue.view(job.id)
+    assert view is not None and view.active
+    assert "Resuming 1 render" in again.banner.text
+    card = again.queue_panel.card(view)
+    wait_until_ended(qtbot, view)
+
+    assert ctx.library.get_job(job.id).status is JobStatus.DONE, view.message
+    assert card.state.text() == "Done"
+    assert [bar.value() for bar in card.segment_bars] == [100, 100]
+    steps = {step.id: step for step in ctx.library.list_steps(job.id)}
+    assert all(step.status is StepStatus.DONE for step in steps.values())
+    # What was finished before the quit was reused, not made again.
+    assert {key: (steps[key].attempts, steps[key].result_sha256) for key in finished} == finished
+    assert timeline_statuses(again) == [SegmentStatus.VIDEO, SegmentStatus.VIDEO]
