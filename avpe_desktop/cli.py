@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import ClassVar, TextIO
+from typing import Any, ClassVar, TextIO, TypeVar
 
 from pydantic import ValidationError
 
@@ -60,6 +62,9 @@ from avpe_desktop.storage.layout import ProjectLayout
 from avpe_desktop.storage.repository import LibraryError
 
 EXIT_USER_ERROR = 1
+EXIT_INTERRUPTED = 130  # what a shell reports for a program stopped by Ctrl-C
+
+T = TypeVar("T")
 
 DEMO_IDEA = "Floof discovers a mysterious box"
 DEMO_CHARACTER = "Floof"
@@ -97,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("avpe: stopped.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -370,9 +375,43 @@ def _render_content(
     job = queue.submit(project, settings)
     if job.cost_estimate_usd:
         print(f"Estimated cost: ${job.cost_estimate_usd:.2f}", file=sys.stderr)
-    job = asyncio.run(queue.run(job.id))
+    job = _run_queue(queue, queue.run(job.id))
     printer.close()
     return _report_job(ctx, args, job)
+
+
+def _run_queue(queue: RenderQueue, work: Coroutine[Any, Any, T]) -> T:
+    """Runs queue work with a gentle Ctrl-C: the first one pauses the render at its next paid
+    call or poll, so a call already paid for (a clip's operation, a keyframe) is recorded
+    and `avpe jobs resume` goes on without paying twice; a second one stops at once.
+    Windows' event loops take no signal handlers, so there Ctrl-C stops at once."""
+
+    async def run() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+
+        def interrupt() -> None:
+            if queue.interrupted:
+                task.cancel()
+                return
+            queue.interrupt()
+            print(
+                "\navpe: pausing after the call in progress (Ctrl-C again to stop at once)",
+                file=sys.stderr,
+            )
+
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal.SIGINT, interrupt)
+        try:
+            return await work
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None
+        finally:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signal.SIGINT)
+
+    return asyncio.run(run())
 
 
 def _report_job(ctx: AppContext, args: argparse.Namespace, job: Job) -> int:
@@ -392,6 +431,12 @@ def _report_job(ctx: AppContext, args: argparse.Namespace, job: Job) -> int:
         )
     if job.error:
         print(f"avpe: job {job.id[:8]} {job.status.value}: {job.error}", file=sys.stderr)
+    if job.status is JobStatus.QUEUED:
+        print(
+            f"avpe: job {job.id[:8]} paused; `avpe jobs resume` finishes it, reusing what is done.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     return 0 if job.status is JobStatus.DONE else EXIT_USER_ERROR
 
 
@@ -445,7 +490,8 @@ def _jobs_list(ctx: AppContext, args: argparse.Namespace) -> int:
 
 def _jobs_resume(ctx: AppContext, args: argparse.Namespace) -> int:
     printer = _ProgressPrinter(sys.stderr)
-    jobs = asyncio.run(_queue(ctx, args, printer).resume_unfinished())
+    queue = _queue(ctx, args, printer)
+    jobs = _run_queue(queue, queue.resume_unfinished())
     printer.close()
     if not jobs:
         print("No unfinished jobs.")
@@ -465,7 +511,8 @@ def _jobs_retry(ctx: AppContext, args: argparse.Namespace) -> int:
         settings = job.settings.model_copy(update={"budget_usd": args.budget})
         ctx.library.save_job(job.model_copy(update={"settings": settings}))
     printer = _ProgressPrinter(sys.stderr)
-    job = asyncio.run(_queue(ctx, args, printer).retry_failed(job.id))
+    queue = _queue(ctx, args, printer)
+    job = _run_queue(queue, queue.retry_failed(job.id))
     printer.close()
     return _report_job(ctx, args, job)
 
@@ -514,8 +561,9 @@ def _engine(ctx: AppContext, args: argparse.Namespace) -> Engine:
 
 class _ProgressPrinter:
     """A job bar plus one mark per segment (· waiting, ◐ keyframes painted, ● clip ready,
-    ✗ failed), rewritten in place on a terminal; plain lines when piped, one per change, so
-    logs stay readable."""
+    ✗ failed), rewritten in place on a terminal; plain lines when piped, one per change of a
+    segment's message (clips polled side by side would otherwise fill a log), so logs stay
+    readable."""
 
     WIDTH = 28
     _MARKS: ClassVar[dict[Stage, str]] = {Stage.KEYFRAME: "◐", Stage.VIDEO: "●"}
@@ -524,16 +572,16 @@ class _ProgressPrinter:
         self.stream = stream
         self.live = stream.isatty()
         self.segments: dict[int, str] = {}
-        self.last_message = ""
+        self.said: dict[int | None, str] = {}  # the last message printed per segment
 
     def __call__(self, event: ProgressEvent) -> None:
         if event.segment is not None:
             mark = "✗" if event.failed else self._MARKS.get(event.stage)
             if mark and (event.step_fraction is None or event.failed):
                 self.segments[event.segment] = mark
-        if not self.live and event.message == self.last_message:
+        if not self.live and self.said.get(event.segment) == event.message:
             return
-        self.last_message = event.message
+        self.said[event.segment] = event.message
         filled = round(event.fraction * self.WIDTH)
         bar = "█" * filled + "·" * (self.WIDTH - filled)
         count = max(self.segments, default=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from PIL import Image
 
 from avpe_desktop.cli import main
 from avpe_desktop.config import app_dirs
-from avpe_desktop.domain import Content
+from avpe_desktop.domain import Content, Job, JobStatus, Step, StepKind
 from avpe_desktop.storage.sqlite_library import SqliteLibrary
 
 
@@ -30,6 +31,14 @@ def _library_characters() -> list[str]:
     library = SqliteLibrary(app_dirs().library_db)
     try:
         return [c.name for c in library.list_characters()]
+    finally:
+        library.close()
+
+
+def _library_jobs() -> list[tuple[Job, list[Step]]]:
+    library = SqliteLibrary(app_dirs().library_db)
+    try:
+        return [(job, library.list_steps(job.id)) for job in library.list_jobs()]
     finally:
         library.close()
 
@@ -148,3 +157,36 @@ def test_the_cli_does_not_need_the_optional_cloudinary_sdk() -> None:
         [sys.executable, "-c", blocked], capture_output=True, text=True, timeout=120, check=False
     )
     assert run.returncode == 0, run.stderr
+
+
+def test_ctrl_c_pauses_a_render_and_resume_finishes_it() -> None:
+    """The first Ctrl-C lets the call in progress finish and be recorded, saves the job for
+    later and exits 130; `avpe jobs resume` then finishes it, reusing every painted
+    keyframe."""
+    command = [sys.executable, "-m", "avpe_desktop.cli", "--engine", "local"]
+    render = subprocess.Popen(
+        [*command, "demo", "--segments", "2", "--duration", "4"], stderr=subprocess.PIPE, text=True
+    )
+    assert render.stderr is not None
+    seen = []
+    for line in render.stderr:
+        seen.append(line)
+        if "video rendering" in line:
+            render.send_signal(signal.SIGINT)
+            break
+    rest = render.communicate(timeout=300)[1]
+    assert render.returncode == 130, "".join(seen) + rest
+    assert "pausing after the call in progress" in rest
+    assert "paused; `avpe jobs resume` finishes it" in rest
+    [(job, _steps)] = _library_jobs()
+    assert job.status is JobStatus.QUEUED
+
+    resumed = subprocess.run(
+        [*command, "jobs", "resume"], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    [(job, steps)] = _library_jobs()
+    assert job.status is JobStatus.DONE
+    assert job.result is not None and job.result.success_count == 2
+    keyframes = [step for step in steps if step.kind is StepKind.KEYFRAME]
+    assert keyframes and all(step.attempts == 1 for step in keyframes)

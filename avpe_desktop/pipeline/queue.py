@@ -259,6 +259,10 @@ class RenderQueue:
         recorded (a clip's operation name, a painted keyframe), so nothing is paid twice."""
         self._interrupted = True
 
+    @property
+    def interrupted(self) -> bool:
+        return self._interrupted
+
     def is_cancelled(self, job_id: str) -> bool:
         """Cheap enough for every poll: a cancel through this queue is in memory, and the
         library is read at most once per CANCEL_CHECK_SECONDS per job for one written by
