@@ -47,7 +47,10 @@ _WEIGHTS = {Stage.KEYFRAME: 1.0, Stage.VIDEO: 4.0, Stage.THUMBNAIL: 1.0, Stage.M
 
 class ProgressTracker:
     """Turns finished units into an overall fraction and an ETA from the pace so far; reused
-    units count as done but not towards the pace, so a resumed job does not promise too much."""
+    units count as done but not towards the pace, so a resumed job does not promise too much.
+    A unit that reports its own progress (a clip being rendered) counts for that share while
+    it runs, so the bar moves and the ETA holds steady through minutes of clip rendering
+    instead of standing still and growing."""
 
     def __init__(
         self,
@@ -65,6 +68,7 @@ class ProgressTracker:
         )
         self.done = 0.0
         self.worked = 0.0
+        self.running: dict[tuple[Stage, int | None], float] = {}  # weight done of units in flight
         self.started = time.monotonic()
         self.callback = callback
         self.job_id = job_id
@@ -79,12 +83,15 @@ class ProgressTracker:
         reused: bool = False,
         failed: bool = False,
     ) -> None:
+        self.running.pop((stage, segment), None)
         self.done += _WEIGHTS[stage]
         if not reused:
             self.worked += _WEIGHTS[stage]
         self._emit(stage, message, segment, None, reused, failed)
 
     def working(self, stage: Stage, message: str, segment: int | None, step: float | None) -> None:
+        if step is not None and stage in _WEIGHTS:
+            self.running[(stage, segment)] = _WEIGHTS[stage] * min(max(step, 0.0), 1.0)
         self._emit(stage, message, segment, step, False, False)
 
     def complete(self, message: str) -> None:
@@ -101,10 +108,12 @@ class ProgressTracker:
         reused: bool,
         failed: bool,
     ) -> None:
-        fraction = min(1.0, self.done / self.total)
+        in_flight = sum(self.running.values())
+        fraction = min(1.0, (self.done + in_flight) / self.total)
         elapsed = time.monotonic() - self.started
-        left = self.total - self.done
-        eta = elapsed * left / self.worked if self.worked > 0 else None
+        left = self.total - self.done - in_flight
+        worked = self.worked + in_flight
+        eta = elapsed * left / worked if worked > 0 else None
         self.callback(
             ProgressEvent(
                 stage,
