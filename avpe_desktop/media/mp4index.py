@@ -22,7 +22,10 @@ import numpy as np
 U32 = 0xFFFF_FFFF
 # Top-level boxes that carry nothing a joined file needs.
 _PADDING = {b"free", b"skip", b"wide"}
-# The sample table boxes read here; with any other, a table could be left out of a join.
+# The sample table boxes read here; with any other, a table could be left out of a join. Two
+# optional ones are read for what they are: sdtp (a byte of dependency flags per sample, kept
+# when every clip has it) and cslg (a summary of the composition offsets, which may be left
+# out and is).
 _KNOWN_TABLES = {
     b"stsd",
     b"sgpd",
@@ -34,6 +37,8 @@ _KNOWN_TABLES = {
     b"stco",
     b"co64",
     b"sbgp",
+    b"sdtp",
+    b"cslg",
 }
 
 
@@ -128,6 +133,7 @@ class Track:
     sizes: np.ndarray  # per sample
     offsets: np.ndarray  # per chunk, in the clip's file
     groups: tuple[bytes, np.ndarray] | None  # sbgp head and (count, group index) entries
+    dependencies: bytes | None  # the sdtp flags, a byte per sample
     movie_timescale: int  # the edits' durations are in it
     edits: list[Edit]
 
@@ -330,6 +336,7 @@ def _read_track(data: bytes, trak: Box, movie_timescale: int) -> Track:
         sizes=sizes,
         offsets=offsets,
         groups=groups,
+        dependencies=_dependencies(data, stbl.get(b"sdtp"), count),
         movie_timescale=movie_timescale,
         edits=[],
     )
@@ -337,6 +344,14 @@ def _read_track(data: bytes, trak: Box, movie_timescale: int) -> Track:
         raise NotJoinableError("a track's header and its sample durations disagree")
     track.edits = _read_edits(data, parts.get(b"edts"), track)
     return track
+
+
+def _dependencies(data: bytes, sdtp: Box | None, samples: int) -> bytes | None:
+    if sdtp is None:
+        return None
+    if sdtp.end - sdtp.body - 4 != samples:
+        raise NotJoinableError("the sample dependency table does not match the samples")
+    return data[sdtp.body + 4 : sdtp.end]
 
 
 def need(boxes: dict[bytes, Box], kind: bytes) -> Box:

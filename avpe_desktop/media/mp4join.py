@@ -257,6 +257,9 @@ def _joined_stbl(tracks: list[Track], shifts: list[int], *, wide: bool) -> bytes
         parts.append(pack_table(b"co64", offsets, dtype=">u8"))
     else:
         parts.append(pack_table(b"stco", offsets))
+    if all(track.dependencies is not None for track in tracks):
+        flags = b"".join(track.dependencies or b"" for track in tracks)
+        parts.append(pack_full_box(b"sdtp", 0, flags))
     grouped = next((track for track in tracks if track.groups is not None), None)
     if grouped is not None and grouped.groups is not None and grouped.sgpd is not None:
         parts.append(grouped.sgpd)

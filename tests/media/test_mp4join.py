@@ -146,3 +146,15 @@ def test_fragmented_and_cut_clips_are_refused(clips: list[Path], tmp_path: Path)
     with pytest.raises(MediaError, match=r"cut\.mp4"):
         merge_videos([clips[0], cut], out)
     assert not out.exists()
+
+
+def test_dependency_flags_are_kept_only_when_every_clip_has_them(clips: list[Path]) -> None:
+    join = plan_join(clips)
+    video = [movie.tracks[0] for movie in join.movies]
+    for number, track in enumerate(video):
+        track.dependencies = bytes([0x10 + number]) * track.samples
+    moov = mp4join._joined_moov(join.movies, [0] * len(clips), wide=False)
+    flags = moov[moov.index(b"sdtp") + 8 :][: sum(t.samples for t in video)]
+    assert flags == b"".join(bytes([0x10 + n]) * t.samples for n, t in enumerate(video))
+    video[1].dependencies = None
+    assert b"sdtp" not in mp4join._joined_moov(join.movies, [0] * len(clips), wide=False)
