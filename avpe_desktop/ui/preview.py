@@ -3,13 +3,20 @@
 Frames arrive through a QVideoSink and are painted by a plain widget rather than shown by
 QVideoWidget: it looks the same on every platform and backend (offscreen included), and the
 current picture can be grabbed for thumbnails, screenshots and tests.
+
+Qt Multimedia decodes and renders on threads of its own, and none of them may ever wait for
+Python: the GUI thread holds the GIL whenever Python runs, and blocks on those threads (on
+Qt's signal-slot mutexes, on blocking queued calls into them) without letting go of it, so a
+multimedia thread that waits for the GIL hangs the app for good. Frames reach Python through a
+queued connection, and the objects made here and handed to the player have their virtual-method
+look-ups settled on the GUI thread first (`settle_overrides`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSize, Qt, QUrl
+from PySide6.QtCore import QObject, QRect, QSize, Qt, QUrl
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import (
@@ -34,6 +41,26 @@ is not kept at full size."""
 POSTER_CACHE = 24
 
 
+def settle_overrides(obj: QObject) -> None:
+    """Lets Qt Multimedia's threads call into `obj` without the GIL.
+
+    An object made from Python is a shiboken subclass whose C++ virtual methods, on their first
+    call, look for a Python override under the GIL, then remember the answer for that object.
+    The FFmpeg backend's audio renderer connects to the audio output's signals and is destroyed
+    on its own thread, where QObject's destructor calls the output's `disconnectNotify` with
+    the signal-slot mutexes held. Were that the first call, the renderer thread would wait for
+    the GIL holding a mutex that the GUI thread, holding the GIL, soon wants: stopping or
+    closing the preview deadlocked that way. One connection made and dropped here, on the GUI
+    thread, settles `connectNotify` and `disconnectNotify` before any other thread can ask.
+    """
+    connection = obj.objectNameChanged.connect(_unused_slot)
+    QObject.disconnect(connection)
+
+
+def _unused_slot() -> None:
+    """Connected by `settle_overrides` only to be disconnected at once."""
+
+
 def format_time(ms: int) -> str:
     seconds = max(0, ms) // 1000
     return f"{seconds // 60}:{seconds % 60:02d}"
@@ -45,7 +72,8 @@ class VideoSurface(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sink = QVideoSink(self)
-        self.sink.videoFrameChanged.connect(self._frame)
+        # Emitted on the video renderer's thread; a direct call would run Python there.
+        self.sink.videoFrameChanged.connect(self._frame, Qt.ConnectionType.QueuedConnection)
         self.frame = QImage()
         self._poster_path: Path | None = None
         self._poster: QPixmap | None = None
@@ -107,8 +135,10 @@ class PreviewPlayer(QWidget):
         self.player = QMediaPlayer(self)
         self.audio = QAudioOutput(self)
         self.audio.setVolume(0.8)
-        self.player.setAudioOutput(self.audio)
         self.video = VideoSurface()
+        for handed_to_multimedia in (self.player, self.audio, self.video.sink):
+            settle_overrides(handed_to_multimedia)
+        self.player.setAudioOutput(self.audio)
         self.player.setVideoSink(self.video.sink)
 
         self._empty = QLabel("Render the project to preview it here.")

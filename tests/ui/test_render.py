@@ -85,8 +85,8 @@ def test_render_shows_progress_then_preview_and_export(
     assert preview.current_source == document.layout.merged_video
     preview.loop_button.click()
     assert preview.player.loops() == QMediaPlayer.Loops.Infinite
-    with qtbot.waitSignal(preview.video.sink.videoFrameChanged, timeout=15_000):
-        preview.play_button.click()
+    preview.play_button.click()
+    qtbot.waitUntil(lambda: not preview.video.frame.isNull(), timeout=15_000)
     assert preview.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
     assert preview.video.frame.width() == 1280
     qtbot.waitUntil(lambda: preview.player.duration() > 0, timeout=15_000)
