@@ -1,12 +1,29 @@
 """The offline VideoMaker: a clip that moves from the first keyframe to the last one.
 
 Veo interpolates between a first and a last frame; offline, the clip is drawn the way a 2D
-animator tweens: the keyframes are split once into a backdrop and a cut-out character (from
-the rigid motions of matched features), and every frame moves each layer partway along its
-own motion and dissolves between the two keyframes' looks of it, so the character travels and
-grows as one piece instead of melting through itself. A slow camera move (zero at both ends,
-so the keyframes stay exact) keeps the shot alive where nothing else moves. Frames are
-streamed to the encoder as they are made, so memory does not grow with the clip.
+animator tweens. The keyframes are split once into a backdrop and a cut-out character, each
+with its own rigid motion (`layers.analyse`), and every frame moves each layer partway along
+its own motion and dissolves between the two keyframes' looks of it, so the character travels
+and grows as one piece instead of melting through itself. What rigid motion cannot explain -
+an arm raised, a body squashed - is bent into place by dense optical flow between the
+character's two aligned looks (`flow`), each look warped toward the other and the two blended
+inside the character's dissolve. A slow camera move (zero at both ends, so the keyframes stay
+exact) keeps the shot alive where nothing else moves.
+
+Why flow only there: over a whole frame, per-pixel flow cannot follow a character that
+crosses a third of it (it melts and ghosts), and on a backdrop that is reframed (a close-up's
+set zoomed and softened) it bends straight lines; once a layer's looks are aligned, what is
+left is small and local, which is what flow is good at. It is computed once per clip, at
+reduced size, and only when the character's pose changed; per frame it costs a remap of the
+character's box inside its dissolve.
+
+Speed (8 s of 720p on two cores is about 1.3 CPU-s of frames, 1.2 of encoding, 0.3 of set-up):
+frames are drawn directly on the encoder's I420 planes by two threads and streamed to ffmpeg
+as they are made, so memory does not grow with the clip. Each keyframe's canvas holds both
+plates in its own pixels, so a frame dissolving between them is one mix and one warp, not one
+warp per plate; planes that move together travel as one 4-channel image, because OpenCV warps
+four uint8 channels as fast as one. The set-up (decoding, analysis, flow, sound, starting the
+encoder) is spread over the cores too.
 
 `render_clip` is the synchronous core (the emulator and the benchmark call it directly);
 `LocalVideoMaker` runs it in the process pool behind the VideoMaker protocol.
@@ -16,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
+import math
 import os
 import shutil
 import tempfile
@@ -43,6 +60,18 @@ from avpe_desktop.engines.base import (
     VideoRequest,
     VideoStatus,
 )
+from avpe_desktop.engines.local.affine import (
+    Matrix,
+    apply_points,
+    bounds,
+    plane_matrix,
+    power,
+    pull,
+    pull_into,
+    translation,
+)
+from avpe_desktop.engines.local.flow import FIELD_SIDE, ResidualFlow, reposed
+from avpe_desktop.engines.local.layers import Box, Layers, analyse
 from avpe_desktop.engines.local.sounds import SAMPLE_RATE, creature_audio, silence
 from avpe_desktop.media.encode import VideoWriter, rgb_to_yuv420
 from avpe_desktop.media.ffmpeg import MediaError
@@ -53,10 +82,15 @@ DURATIONS = (4, 6, 8)
 OPERATION_PREFIX = "local-ops/"
 _PROGRESS_EVERY = 12  # frames
 _RENDER_THREADS = 2  # frames made at once; OpenCV releases the GIL
-# With layers warped by one affine transform each, the encoder is the bottleneck: on two
-# cores x264 superfast alone needs 2.7 CPU-seconds for 8 s of 720p, ultrafast 1.7 (files
-# about twice as large, ~2.4 Mbit/s, fine for drafts).
+# The encoder takes about 40% of the CPU of a clip: x264 superfast alone needs 2.7 CPU-seconds
+# for 8 s of 720p, ultrafast 1.1 (files about twice as large, ~2.4 Mbit/s, fine for drafts).
+# ffmpeg's default AAC coder ("twoloop") spends another 0.35 CPU-s on 8 s of sound, its "fast"
+# one 0.1, with no difference to hear in creature noises at 160 kbit/s. x264 gets the cores the
+# frame threads leave: on two cores one thread, since its frame threading there only added
+# 0.1 CPU-s of hand-offs (same output).
 OFFLINE_PRESET = "ultrafast"
+_AAC_CODER = "fast"
+_ENCODER_THREADS = max(1, (os.cpu_count() or 1) - _RENDER_THREADS)
 
 
 def render_clip(
@@ -84,39 +118,45 @@ def render_clip(
     if duration not in DURATIONS:
         raise RequestError(f"duration must be one of {DURATIONS} seconds, got {duration}")
     size = frame_size(resolution, aspect_ratio)
-    first = _keyframe(first_frame, size, "first")
-    last = _keyframe(last_frame, size, "last")
     if seed is None:
         seed = zlib.crc32(first_frame) ^ zlib.crc32(last_frame)
-    if generate_audio:
-        audio = creature_audio(duration, creature_sounds, creature_language, seed=seed)
-    else:
-        audio = silence(duration)
+    count = duration * FPS
+    times = [i / (count - 1) for i in range(count)]
     # Frames are made by a few threads of our own (OpenCV releases the GIL), each running
     # OpenCV single-threaded: OpenCV's own per-call thread hand-offs cost more than they save
     # when the encoder is busy on the other cores (5x slower resizes measured).
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        interpolator = TweenInterpolator(first, last, seed=seed)
-        count = duration * FPS
-        times = [i / (count - 1) for i in range(count)]
-        with (
-            VideoWriter(
+        with ThreadPoolExecutor(_RENDER_THREADS, thread_name_prefix="avpe-frames") as pool:
+            # The set-up is spread over the cores too: both keyframes are decoded at once,
+            # then the analysis runs while this thread makes the sound and starts the encoder
+            # on the first frame (the keyframe itself).
+            decoding = pool.submit(_keyframe, last_frame, size, "last")
+            first = _keyframe(first_frame, size, "first")
+            last = decoding.result()
+            making = pool.submit(TweenInterpolator, first, last, seed=seed)
+            if generate_audio:
+                audio = creature_audio(duration, creature_sounds, creature_language, seed=seed)
+            else:
+                audio = silence(duration)
+            with VideoWriter(
                 out_path,
                 FPS,
                 audio=audio,
                 sample_rate=SAMPLE_RATE,
                 preset=preset,
                 pixel_format="yuv420p",
-            ) as out,
-            ThreadPoolExecutor(_RENDER_THREADS, thread_name_prefix="avpe-frames") as pool,
-        ):
-            frames = _in_order(pool, interpolator.frame, times, ahead=_RENDER_THREADS + 1)
-            for i, frame in enumerate(frames, start=1):
-                out.write(frame)
-                if progress is not None and i % _PROGRESS_EVERY == 0:
-                    progress(i / count)
+                aac_coder=_AAC_CODER,
+                threads=_ENCODER_THREADS,
+            ) as out:
+                out.write(_i420(*rgb_to_yuv420(first)))
+                interpolator = making.result()
+                frames = _in_order(pool, interpolator.frame, times[1:], ahead=_RENDER_THREADS + 1)
+                for i, frame in enumerate(frames, start=2):
+                    out.write(frame)
+                    if progress is not None and i % _PROGRESS_EVERY == 0:
+                        progress(i / count)
     finally:
         cv2.setNumThreads(threads)
     return Path(out_path)
@@ -160,31 +200,122 @@ def _ease(t: float) -> float:
     return t * t * (3 - 2 * t)
 
 
-_Matrix = np.ndarray  # 3x3 homogeneous affine transform, float64
+# Stretches of eased time over which the two looks of each layer dissolve into each other:
+# both layers are aligned, so the dissolve only changes light and sharpness (and, bent by the
+# flow, the character's pose); outside its stretch the character is drawn from one look.
+_BACKGROUND_DISSOLVE = (0.15, 0.85)
+_CHARACTER_DISSOLVE = (0.3, 0.7)
+_SETTLE = 0.006  # eased time over which a frame fades into its keyframe at each end
+# A plate falling short of the frame by up to `_EDGE_SLACK` of its width is stretched (its
+# border replicated): exact up to its edges, as a clip's ends must be, and a camera drift's
+# few pixels of smear pass unseen. Past that it gives way to the other plate over
+# `_EDGE_FEATHER` of its shorter side. Falling much further short - a close-up's backdrop
+# seen wider - it rather fades out inside its edges into the other plate, which hides its
+# edge (often darkened by a vignette) where the replicated one would frame it; that fade
+# comes in as the shortfall grows over `_FEATHER_SHORTFALL` (in slacks), so no frame jumps.
+_EDGE_SLACK = 0.02
+_EDGE_FEATHER = 0.08
+_FEATHER_SHORTFALL = (2.0, 4.0)
+_OUTLINE_STEP = 4  # pixels per point of the grid a plate's outline is computed on
+_CANVAS_MARGIN = 0.03  # room past both keyframes' views for the camera's drift
+_FLOW_MARGIN = 0.15  # room around the character's two looks for the flow to move things into
+_STILL = 0.5  # pixels: residual flow below this everywhere is noise, not a change of pose
+
+
+def _window(s: float, begin: float, end: float) -> float:
+    return _ease(min(1.0, max(0.0, (s - begin) / (end - begin))))
+
+
+def _settle(s: float) -> float:
+    return max(0.0, 1 - s / _SETTLE) ** 2
+
+
+@dataclass(frozen=True)
+class _Pack:
+    """Planes that always move together, as 4-channel images: one at full size (luma) and
+    one at half size (chroma). OpenCV's warps run as fast on four uint8 channels as on one
+    (the 1- and 4-channel kernels are vectorised, 2 and 3 are not), so every plane riding
+    along is free. `origin` is where the pack's top-left pixel sits in its keyframe."""
+
+    full: np.ndarray
+    half: np.ndarray
+    origin: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class _Plate:
+    """One plate in a canvas's pixels, as (luma, 4-channel chroma pack) pairs: `exact`, its
+    border replicated past its edges (for a slack, then giving way to the other plate if it
+    may), and `feathered`, faded out inside its edges into the other plate (None when it
+    never needs to be: it never falls far short of a frame, or the other keyframe may not
+    show in its place)."""
+
+    exact: tuple[np.ndarray, np.ndarray]
+    feathered: tuple[np.ndarray, np.ndarray] | None
+
+
+@dataclass(frozen=True)
+class _Canvas:
+    """Both plates in one keyframe's pixels, so that a frame dissolving between them is
+    mixed in place and then warped once, instead of warping each plate.
+
+    Keyframe pixel (0, 0) sits at canvas pixel `origin` (even, for the chroma planes); the
+    canvas reaches past the keyframe as far as the other keyframe sees. `plates` are this
+    keyframe's plate and the other one's, resampled into these pixels, and `key` is this
+    keyframe itself (for the fade at the ends). The chroma packs hold U and V of the plate,
+    and for this keyframe's plate also U and V of `key`, which so ride along for free.
+
+    The frames of the first half of the clip sample the first keyframe's canvas, those of
+    the second half the last one's: the plate that dominates a frame is resampled once, the
+    fading one twice (bicubic, then bilinear), which is invisible under the dissolve.
+    """
+
+    origin: tuple[int, int]
+    plates: tuple[_Plate, _Plate]
+    key: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Sprite:
+    """The character as drawn over the plates: its two looks (premultiplied `_Pack`s), the
+    rigid `motion` from the first look's keyframe pixels to the last one's, the `region`
+    either look covers (keyframe-0 pixels) and the residual `flow` between the looks, if its
+    pose changed."""
+
+    looks: tuple[_Pack, _Pack]
+    motion: Matrix
+    region: Box
+    flow: ResidualFlow | None
+
+
+def _pack(*planes: np.ndarray) -> np.ndarray:
+    height, width = planes[0].shape
+    pack = np.zeros((height, width, 4), np.uint8)
+    for index, plane in enumerate(planes):
+        pack[..., index] = plane
+    return pack
 
 
 class TweenInterpolator:
     """Frames between two keyframes drawn like a 2D animation tween: a background layer and a
-    rigid character layer, each moved along its own path and cross-dissolved.
+    character layer, each moved along its own path and cross-dissolved.
 
-    The painter's keyframes are a backdrop with a cut-out character pasted on; between them
-    the character often crosses a third of the frame and doubles in size, and the backdrop
-    zooms and blurs with the framing. Per-pixel flow cannot follow that (the character melts
-    and ghosts), but two rigid layers can: `_Layers.analyse` finds the backdrop's motion and the
-    character's from matched features, and a mask of the character in each keyframe. Every
-    frame then moves both keyframes' clean backdrops ("plates", the character painted out)
+    Every frame moves both keyframes' clean backdrops ("plates", the character painted out)
     partway along the backdrop motion and dissolves between them, and draws the character on
     top, moved partway along its own motion (with a small hop when it travels) and dissolved
-    between its two looks. The keyframes' own pixels are what gets moved, never resampled
-    flow, so nothing in between is smeared. When no character can be told apart (nothing
-    moved, or the scene changed too much to analyse) the frames are a plain eased dissolve
-    along the backdrop motion, which still never melts.
+    between its two looks; inside that dissolve the looks are also bent toward each other by
+    their residual optical flow, so a pose change is seen as movement, not as two poses
+    fading. The keyframes' own pixels are what gets moved, each sampled once per frame (the
+    rigid move and the flow are composed into one map), so nothing in between is smeared.
+    When no character can be told apart (nothing moved, or the scene changed too much to
+    analyse) the frames are a plain eased dissolve along the backdrop motion, which still
+    never melts.
 
     A slow camera move (zero at both ends) keeps a static shot alive. Near the ends the
     frame fades into the keyframe itself, so the first and last frames are exact and the clip
-    joins its neighbours without a jump. Everything is warped with one affine transform per
-    layer and plane, directly on the encoder's I420 planes (half the bytes of RGB, no colour
-    conversion per frame); `frame()` returns what `VideoWriter(pixel_format="yuv420p")` takes.
+    joins its neighbours without a jump. Everything is drawn directly on the encoder's I420
+    planes (half the bytes of RGB, no colour conversion per frame); `frame()` returns what
+    `VideoWriter(pixel_format="yuv420p")` takes.
     """
 
     def __init__(self, first: np.ndarray, last: np.ndarray, *, seed: int) -> None:
@@ -192,19 +323,38 @@ class TweenInterpolator:
             raise ValueError(f"keyframes differ in size: {first.shape} vs {last.shape}")
         height, width = first.shape[:2]
         self._size = (width, height)
-        self._layers = _Layers.analyse(first, last)
-        layers = self._layers
-        self._ends = tuple(_i420(*rgb_to_yuv420(frame)) for frame in (first, last))
-        self._plates = tuple(_i420(*rgb_to_yuv420(plate)) for plate in layers.plates)
-        self._alphas = tuple(
-            (alpha, cv2.resize(alpha, (width // 2, height // 2), interpolation=cv2.INTER_AREA))
-            for alpha in layers.alphas
-        )
-        self._edges = (_edge_ramp(width, height), _edge_ramp(width // 2, height // 2))
+        self._layers = layers = analyse(first, last)
+        ends = [rgb_to_yuv420(frame) for frame in (first, last)]
+        self._ends = tuple(_i420(*planes) for planes in ends)
+        if layers.character is None:
+            plates = ends
+        else:
+            plates = [rgb_to_yuv420(plate) for plate in layers.plates]
+        forward, back = layers.background, np.linalg.inv(layers.background)
         rng = np.random.default_rng(seed)
         self._zoom = rng.uniform(0.03, 0.06)
         angle = rng.uniform(0, 2 * np.pi)
         self._pan = 0.012 * width * float(np.cos(angle)), 0.012 * width * float(np.sin(angle))
+        # Where a plate falls far short, the other one may take over only if it holds nothing
+        # of the other keyframe's character: a clean plate, or - when no character could be
+        # told apart - a wider view of the same place, whose margins are only backdrop. (A
+        # keyframe the backdrop motion calls wider but which does not contain this one is a
+        # misread close-up: its margins would be the character's giant body.) A plate that
+        # never falls far short is not feathered at all, which saves making it so.
+        clean = layers.character is not None
+        fills = (clean or _contains(forward, self._size), clean or _contains(back, self._size))
+        fading = np.max([self._fades(t) for t in np.linspace(0, 1, 25)], axis=0)
+        feathers = (fills[0] and bool(fading[0] > 0), fills[1] and bool(fading[1] > 0))
+        # The canvases and the character (with its flow) are independent and each tens of
+        # milliseconds of OpenCV (which releases the GIL): made side by side, they wait less.
+        with ThreadPoolExecutor(2, thread_name_prefix="avpe-setup") as pool:
+            last_canvas = pool.submit(
+                _canvas, plates[1], ends[1], plates[0], back, fills[::-1], feathers[::-1]
+            )
+            sprite = None if layers.character is None else pool.submit(_character, ends, layers)
+            first_canvas = _canvas(plates[0], ends[0], plates[1], forward, fills, feathers)
+            self._canvases = (first_canvas, last_canvas.result())
+            self._sprite = None if sprite is None else sprite.result()
         self._buffers = threading.local()
 
     def frame(self, t: float) -> np.ndarray:
@@ -217,29 +367,37 @@ class TweenInterpolator:
         s = _ease(t)
         width, height = self._size
         out = np.empty((height * 3 // 2, width), np.uint8)
+        planes = _i420_planes(out, width, height)
         view = self._camera(t)  # output pixel -> the scene at time s (keyframe-0 pixels at s=0)
         layers = self._layers
-        background = layers.background
-        to_first = _power(background, -s) @ view
-        to_last = _power(background, 1 - s) @ view
-        self._background(out, to_first, to_last, _window(s, *_BACKGROUND_DISSOLVE))
-        if layers.character is not None:
+        to_keys = self._backdrop(t)
+        # The first half of the clip is drawn from the first keyframe's canvas, the second
+        # half from the last one's.
+        k = 0 if s < 0.5 else 1
+        weight = _window(s, *_BACKGROUND_DISSOLVE)
+        fades = tuple(_fade(to_key, self._size) for to_key in to_keys)
+        chroma = self._background(planes, k, to_keys[k], (1 - weight, weight), fades)
+        if self._sprite is not None:
             pose = layers.pose(s)  # keyframe-0 pixels -> the scene at time s
-            inverse = np.linalg.inv(pose)
-            self._character(
-                out,
-                inverse @ view,
-                layers.character @ inverse @ view,
-                _window(s, *_CHARACTER_DISSOLVE),
-            )
+            to_character = np.linalg.inv(pose) @ view
+            self._draw(planes, self._sprite, to_character, _window(s, *_CHARACTER_DISSOLVE))
         # Fade into the keyframes at the ends: layers are never pixel-exact at a soft edge.
-        for k, weight in enumerate((_settle(s), _settle(1 - s))):
-            if weight > 0:
-                at_end = to_first if k == 0 else to_last
-                self._blend_in(out, self._ends[k], at_end, weight)
+        settle = _settle(s if k == 0 else 1 - s)
+        if settle > 0:
+            self._blend_in(planes, k, to_keys[k], chroma, settle)
         return out
 
-    def _camera(self, t: float) -> _Matrix:
+    def _backdrop(self, t: float) -> tuple[Matrix, Matrix]:
+        """Output pixels -> each keyframe's pixels, for the backdrop at time t."""
+        to_first = power(self._layers.background, -_ease(t)) @ self._camera(t)
+        return to_first, self._layers.background @ to_first
+
+    def _fades(self, t: float) -> tuple[float, float]:
+        """How far each plate is faded from exact to feathered at time t (`_fade`)."""
+        first, last = self._backdrop(t)
+        return _fade(first, self._size), _fade(last, self._size)
+
+    def _camera(self, t: float) -> Matrix:
         """Output pixels -> scene pixels for the gentle zoom and drift; identity at both ends,
         and sin^2 starts and ends at rest so joined clips don't jolt."""
         envelope = float(np.sin(np.pi * t) ** 2)
@@ -254,574 +412,356 @@ class TweenInterpolator:
             ]
         )
 
-    def _work(self, name: str, shape: tuple[int, int]) -> np.ndarray:
+    def _work(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """A per-thread scratch buffer, reused frame after frame (fresh 1 MB arrays per frame
         cost page faults that showed up in the render time)."""
         buffers: dict[str, np.ndarray] = self._buffers.__dict__
+        size = math.prod(shape)
         buffer = buffers.get(name)
-        if buffer is None or buffer.shape[0] * buffer.shape[1] < shape[0] * shape[1]:
-            buffer = buffers[name] = np.empty(shape, np.uint8)
-        return buffer.reshape(-1)[: shape[0] * shape[1]].reshape(shape)
+        if buffer is None or buffer.size < size:
+            buffer = buffers[name] = np.empty(size, np.uint8)
+        return buffer[:size].reshape(shape)
 
     def _background(
-        self, out: np.ndarray, to_first: _Matrix, to_last: _Matrix, weight: float
-    ) -> None:
-        """Both plates moved along the backdrop motion, dissolving by `weight`. Where a plate
-        does not reach (a close-up's backdrop seen wider), the other plate shows instead of a
-        smeared border."""
-        covers = [_covers(m, self._size) for m in (to_first, to_last)]
-        order = [0, 1] if covers[0] or not covers[1] else [1, 0]
-        maps = (to_first, to_last)
-        if (weight <= 0 and covers[0]) or (weight >= 1 and covers[1]):
-            k = 0 if weight <= 0 else 1
-            for plane, source, m in _planes(out, self._plates[k], maps[k], self._size):
-                _warp(source, m, plane, cv2.BORDER_REPLICATE)
-            return
-        first = self._work("bg0", out.shape)
-        second = self._work("bg1", out.shape)
-        for buffer, k in ((first, order[0]), (second, order[1])):
-            for plane, source, m in _planes(buffer, self._plates[k], maps[k], self._size):
-                _warp(source, m, plane, cv2.BORDER_REPLICATE)
-        later = weight if order[1] == 1 else 1 - weight
-        if covers[order[1]]:
-            cv2.addWeighted(first, 1 - later, second, later, 0, dst=out)
-        else:
-            self._feathered(out, first, second, maps[order[1]], later)
+        self,
+        planes: list[np.ndarray],
+        k: int,
+        to_key: Matrix,
+        shares: tuple[float, float],
+        fades: tuple[float, float],
+    ) -> np.ndarray:
+        """The plates dissolved, each by its share and faded by its `_fade`, drawn from
+        keyframe k's canvas (`to_key`: output pixels -> keyframe-k pixels). Returns the
+        chroma as warped (4 channels: U, V, and the keyframe's U, V while only its plate
+        shows)."""
+        canvas = self._canvases[k]
+        luma, u, v = planes
+        to_canvas = translation(*canvas.origin) @ to_key
+        sources: list[tuple[tuple[np.ndarray, np.ndarray], float]] = []
+        for plate, index in zip(canvas.plates, (k, 1 - k), strict=True):
+            share, fade = shares[index], fades[index]
+            if plate.feathered is None:
+                sources.append((plate.exact, share))
+            else:
+                sources += [(plate.exact, share * (1 - fade)), (plate.feathered, share * fade)]
+        sources = [(images, weight) for images, weight in sources if weight > 0]
+        source = self._mix("mixed", [(images[0], weight) for images, weight in sources])
+        chroma = self._mix("mixed/2", [(images[1], weight) for images, weight in sources])
+        pull_into(source, to_canvas, luma, cv2.BORDER_REPLICATE)
+        moved = self._work("chroma", (*u.shape, 4))
+        pull_into(chroma, plane_matrix(to_canvas, 2), moved, cv2.BORDER_REPLICATE)
+        cv2.mixChannels([moved], [u, v], [0, 0, 1, 1])
+        return moved
 
-    def _feathered(
-        self, out: np.ndarray, base: np.ndarray, top: np.ndarray, to_top: _Matrix, weight: float
-    ) -> None:
-        """Dissolves `top` over `base` through the top plate's feathered outline, so a plate
-        seen smaller than the frame (a close-up's backdrop in a wide view) fades out at its
-        edges instead of showing as a hard-edged rectangle."""
-        planes = zip(*(_i420_planes(x, *self._size) for x in (out, base, top)), strict=True)
-        for index, (target, under, over) in enumerate(planes):
-            transform = to_top if index == 0 else _plane_matrix(to_top, 2)
-            alpha = _pull(
-                self._edges[min(index, 1)],
-                transform,
-                (target.shape[1], target.shape[0]),
-                border=cv2.BORDER_CONSTANT,
-            )
-            alpha *= weight
-            cv2.blendLinear(under, over, 1 - alpha, alpha, dst=target)
+    def _mix(self, name: str, sources: list[tuple[np.ndarray, float]]) -> np.ndarray:
+        """The sum of same-shape images by weights that add up to 1: the image itself when
+        there is one, else in a scratch buffer."""
+        (image, weight), *rest = sources
+        if not rest:
+            return image
+        mixed = self._work(name, image.shape)
+        (second, second_weight), *rest = rest
+        cv2.addWeighted(image, weight, second, second_weight, 0, dst=mixed)
+        for image, weight in rest:
+            cv2.addWeighted(mixed, 1, image, weight, 0, dst=mixed)
+        return mixed
 
-    def _character(
-        self, out: np.ndarray, to_first: _Matrix, to_last: _Matrix, weight: float
+    def _draw(
+        self, planes: list[np.ndarray], sprite: _Sprite, to_first: Matrix, weight: float
     ) -> None:
-        """The character's two looks moved to its pose at this moment and composited over
-        the background with their soft masks; only the box it covers is touched."""
-        box = _box(np.linalg.inv(to_first), self._layers.box, self._size)
+        """The character's two looks moved to its pose at this moment (`to_first`: output
+        pixels -> keyframe-0 pixels), bent toward each other by the residual flow inside the
+        dissolve, and composited over the plates with their soft masks; only the box it
+        covers is touched."""
+        box = _out_box(np.linalg.inv(to_first), sprite.region, self._size)
         if box is None:
             return
         x0, y0, x1, y1 = box
-        used = [(k, m, w) for k, m, w in ((0, to_first, 1 - weight), (1, to_last, weight)) if w > 0]
-        for index, plane in enumerate(_i420_planes(out, *self._size)):
-            factor = 1 if index == 0 else 2
-            bx0, by0, bx1, by1 = x0 // factor, y0 // factor, x1 // factor, y1 // factor
-            roi = plane[by0:by1, bx0:bx1]
-            shape = roi.shape
-            shift = _translation(bx0, by0)
-            colours, alphas = [], []
-            for k, m, w in used:
-                level = _plane_matrix(m, factor) @ shift
-                colour = self._work(f"c{k}{index}", shape)
-                alpha = self._work(f"a{k}{index}", shape)
-                _warp(_plane(self._ends[k], index, self._size), level, colour, cv2.BORDER_REPLICATE)
-                _warp(self._alphas[k][min(index, 1)], level, alpha, cv2.BORDER_CONSTANT)
-                colours.append(colour)
-                alphas.append(alpha.astype(np.float32) * (w / 255))
-            if len(used) == 2:
-                colour = cv2.blendLinear(colours[0], colours[1], alphas[0], alphas[1])
-                cover = alphas[0] + alphas[1]
+        shift = translation(x0, y0)
+        to_last = sprite.motion @ to_first
+        to_looks = tuple(
+            translation(-look.origin[0], -look.origin[1]) @ m @ shift
+            for look, m in zip(sprite.looks, (to_first, to_last), strict=True)
+        )
+        used = [(k, w) for k, w in ((0, 1 - weight), (1, weight)) if w > 0]
+        flow = sprite.flow if len(used) == 2 else None
+        for factor, targets in ((1, planes[:1]), (2, planes[1:])):
+            size = ((x1 - x0) // factor, (y1 - y0) // factor)
+            if flow is not None:
+                maps = flow.maps((to_looks[0], to_looks[1]), size, weight, factor)
+            samples = []
+            for k, _ in used:
+                look = sprite.looks[k]
+                pack = look.full if factor == 1 else look.half
+                sample = self._work(f"look{k}/{factor}", (size[1], size[0], 4))
+                if flow is not None:
+                    cv2.remap(
+                        pack, *maps[k], cv2.INTER_LINEAR, dst=sample, borderMode=cv2.BORDER_CONSTANT
+                    )
+                else:
+                    pull_into(pack, plane_matrix(to_looks[k], factor), sample, cv2.BORDER_CONSTANT)
+                samples.append(sample)
+            if len(samples) == 2:
+                # The looks are premultiplied by their masks, so the dissolve between them
+                # is a plain weighted sum and the character goes "over" the backdrop as
+                # backdrop * (1 - cover) + colour.
+                mixed = self._work(f"mixed/{factor}", samples[0].shape)
+                cv2.addWeighted(samples[0], 1 - weight, samples[1], weight, 0, dst=mixed)
             else:
-                colour, cover = colours[0], alphas[0]
-            cv2.blendLinear(roi, colour, 1 - cover, cover, dst=roi)
-
-    def _blend_in(self, out: np.ndarray, key: np.ndarray, to_key: _Matrix, weight: float) -> None:
-        """Mixes the keyframe itself, under the same camera, into the frame."""
-        moved = self._work("key", out.shape)
-        for plane, source, m in _planes(moved, key, to_key, self._size):
-            _warp(source, m, plane, cv2.BORDER_REPLICATE)
-        cv2.addWeighted(out, 1 - weight, moved, weight, 0, dst=out)
-
-
-# Stretches of eased time over which the two looks of each layer dissolve into each other:
-# both layers are aligned, so the dissolve only changes light and sharpness, and outside its
-# stretch each layer is one warp instead of two.
-_BACKGROUND_DISSOLVE = (0.15, 0.85)
-_CHARACTER_DISSOLVE = (0.3, 0.7)
-_SETTLE = 0.006  # eased time over which a frame fades into its keyframe at each end
-
-
-_EDGE_FEATHER = 0.08  # share of the shorter side over which a plate fades out at its edges
-_EDGE_SLACK = 0.02  # a plate this much short of the frame edge is stretched, not feathered
-
-
-def _edge_ramp(width: int, height: int) -> np.ndarray:
-    """1 inside, easing to 0 at the image border: a plate's soft outline."""
-    ramp = max(2.0, _EDGE_FEATHER * min(width, height))
-    x = np.minimum(np.arange(width), np.arange(width)[::-1]) / ramp
-    y = np.minimum(np.arange(height), np.arange(height)[::-1]) / ramp
-    edge = np.clip(np.minimum.outer(y, x), 0.0, 1.0).astype(np.float32)
-    return edge * edge * (3 - 2 * edge)
-
-
-def _window(s: float, begin: float, end: float) -> float:
-    return _ease(min(1.0, max(0.0, (s - begin) / (end - begin))))
-
-
-def _settle(s: float) -> float:
-    return max(0.0, 1 - s / _SETTLE) ** 2
-
-
-@dataclass(frozen=True)
-class _Layers:
-    """What moves between two keyframes, in full-size pixels.
-
-    `background` and `character` map keyframe-0 pixels to keyframe-1 pixels (3x3 similarity
-    transforms; no character when none could be told apart from the backdrop); `alphas` are
-    the character's soft masks in each keyframe (uint8), `box` its bounding box in keyframe 0
-    (x0, y0, x1, y1), `centre` and `height` its centroid and size there, and `plates` the
-    keyframes with the character painted out (the keyframes themselves without a character).
-    """
-
-    background: _Matrix
-    character: _Matrix | None
-    alphas: tuple[np.ndarray, np.ndarray]
-    plates: tuple[np.ndarray, np.ndarray]
-    box: tuple[float, float, float, float]
-    centre: tuple[float, float]
-    hop: float
-
-    def pose(self, s: float) -> _Matrix:
-        """Keyframe-0 pixels -> the character's pose at eased time s: its centre travels in a
-        straight line with a small hop, its size changes geometrically (a zoom at constant
-        speed) and its angle linearly; at s=1 this is `character` exactly."""
-        assert self.character is not None
-        scale, angle = _scale_angle(self.character)
-        cx, cy = self.centre
-        ex, ey = _apply(self.character, cx, cy)
-        px = cx + (ex - cx) * s
-        py = cy + (ey - cy) * s - self.hop * float(np.sin(np.pi * s))
-        return _translation(px, py) @ _similarity(scale**s, angle * s) @ _translation(-cx, -cy)
-
-    @classmethod
-    def analyse(cls, first: np.ndarray, last: np.ndarray) -> _Layers:
-        height, width = first.shape[:2]
-        plain = cls(
-            background=np.eye(3),
-            character=None,
-            alphas=(np.zeros((height, width), np.uint8),) * 2,
-            plates=(first, last),
-            box=(0.0, 0.0, 0.0, 0.0),
-            centre=(0.0, 0.0),
-            hop=0.0,
-        )
-        small = _fit(width, height, _ANALYSIS_WIDTH)
-        grey = [cv2.cvtColor(_shrink(f, small), cv2.COLOR_RGB2GRAY) for f in (first, last)]
-        motions = _motions(*grey)
-        mask_size = _fit(width, height, _MASK_WIDTH)
-        colour = [_shrink(f, mask_size).astype(np.float32) for f in (first, last)]
-        # Light may change between the keyframes; compare colours as if it had not.
-        moved = [_match_colour(colour[1], colour[0]), _match_colour(colour[0], colour[1])]
-        k = mask_size[0] / small[0]
-        errors = [
-            _difference(colour[0], _pull(moved[0], _rescale(m, k), mask_size)) for m, _ in motions
-        ]
-        # Standing still explains a flat backdrop's edges by chance: it only competes when
-        # the features found a single motion.
-        candidates = range(len(motions)) if len(motions) < 3 else range(1, len(motions))
-        order = sorted(candidates, key=lambda i: _border_error(errors[i]))
-        background = motions[order[0]][0]
-        full = width / small[0]
-        plain = dataclasses.replace(plain, background=_rescale(background, full))
-        if _border_error(errors[order[0]]) > _SCENE_CHANGE:
-            return plain  # nothing lines up: a new scene, a dissolve is the honest tween
-        character = next(
-            (
-                (m, points)
-                for m, points in (motions[i] for i in order[1:])
-                if _differs(m, background, points)
-            ),
-            None,
-        )
-        if character is None:
-            return plain
-        masks = _character_masks(
-            colour, moved, _rescale(background, k), _rescale(character[0], k), character[1] * k
-        )
-        if masks is None:
-            return plain
-        return cls._layered(first, last, plain, _rescale(character[0], full), masks)
-
-    @classmethod
-    def _layered(
-        cls,
-        first: np.ndarray,
-        last: np.ndarray,
-        plain: _Layers,
-        character: _Matrix,
-        masks: tuple[np.ndarray, np.ndarray],
-    ) -> _Layers:
-        """Full-size soft masks and clean plates from the small masks."""
-        height, width = first.shape[:2]
-        alphas = tuple(
-            cv2.resize(m * np.uint8(255), (width, height), interpolation=cv2.INTER_LINEAR)
-            for m in masks
-        )
-        feather = max(1.0, width / 640)
-        alphas = tuple(cv2.GaussianBlur(a, (0, 0), feather) for a in alphas)
-        grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-        holes = [cv2.dilate(m, grow) for m in masks]  # a margin for the soft edge and shadow
-        plates = (
-            _clean_plate(first, last, holes[0], holes[1], plain.background),
-            _clean_plate(last, first, holes[1], holes[0], np.linalg.inv(plain.background)),
-        )
-        ys, xs = np.nonzero(alphas[0] > 8)
-        box = (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
-        moments = cv2.moments(alphas[0], binaryImage=False)
-        centre = (moments["m10"] / moments["m00"], moments["m01"] / moments["m00"])
-        ex, _ = _apply(character, *centre)
-        # A hop when it travels sideways; none when it only steps closer.
-        hop = min(0.15 * abs(ex - centre[0]), 0.06 * height)
-        return dataclasses.replace(
-            plain,
-            character=character,
-            alphas=alphas,
-            plates=plates,
-            box=box,
-            centre=centre,
-            hop=hop,
-        )
-
-
-_ANALYSIS_WIDTH = 480  # feature matching: a wide shot's character is still ~80 pixels tall
-_MASK_WIDTH = 240  # masks and plates: smooth shapes, upscaled and feathered
-_MIN_INLIERS = 8  # feature matches that must agree before a motion counts as an object's
-_SCENE_CHANGE = 100.0  # median colour difference at the frame's edges past which nothing lines up
-_CHANGED = 30.0  # colour difference (sum over RGB, 5x5 mean) that marks a pixel as changed
-
-
-def _motions(g0: np.ndarray, g1: np.ndarray) -> list[tuple[_Matrix, np.ndarray]]:
-    """Candidate rigid motions of the scene's layers with the keyframe-0 points that follow
-    each: standing still, then the similarity most ORB matches agree on, then the one most of
-    the rest agree on."""
-    orb = cv2.ORB_create(3000, fastThreshold=5, edgeThreshold=15, patchSize=15)
-    k0, d0 = orb.detectAndCompute(g0, None)
-    k1, d1 = orb.detectAndCompute(g1, None)
-    motions: list[tuple[_Matrix, np.ndarray]] = [(np.eye(3), np.zeros((0, 2), np.float32))]
-    if d0 is None or d1 is None or len(d1) < 2:
-        return motions
-    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(d0, d1, k=2)
-    # Lowe's ratio test: painted scenes repeat (planks, leaves), keep only unambiguous matches.
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
-    p0 = np.float32([k0[m.queryIdx].pt for m in good]).reshape(-1, 2)
-    p1 = np.float32([k1[m.trainIdx].pt for m in good]).reshape(-1, 2)
-    for _ in range(2):
-        if len(p0) < _MIN_INLIERS:
-            break
-        transform, inliers = cv2.estimateAffinePartial2D(
-            p0, p1, method=cv2.RANSAC, ransacReprojThreshold=3.0, maxIters=4000
-        )
-        if transform is None or inliers is None or int(inliers.sum()) < _MIN_INLIERS:
-            break
-        agree = inliers.ravel().astype(bool)
-        motions.append((np.vstack([transform, [0, 0, 1]]), p0[agree]))
-        p0, p1 = p0[~agree], p1[~agree]
-    return motions
-
-
-def _differs(motion: _Matrix, background: _Matrix, points: np.ndarray) -> bool:
-    """Whether `motion` moves its points visibly differently from the background's."""
-    if len(points) == 0:
-        return False
-    ones = np.ones((len(points), 1))
-    homogeneous = np.hstack([points, ones])
-    gap = (homogeneous @ motion.T - homogeneous @ background.T)[:, :2]
-    return bool(np.median(np.hypot(gap[:, 0], gap[:, 1])) > 4.0)
-
-
-def _character_masks(
-    colour: list[np.ndarray],
-    moved: list[np.ndarray],
-    background: _Matrix,
-    character: _Matrix,
-    points: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The character's masks (uint8 0/1) in both small keyframes, or None when they do not
-    look like one rigid object.
-
-    A pixel of keyframe 0 shows the character when the backdrop's motion does not explain it
-    but the character's does. Where the character moves *to*, a flat backdrop can pass that
-    test by chance; requiring it of the pixel's match in keyframe 1 as well removes those, but
-    also the body where the character's two poses overlap. So the strict test only outlines
-    the character, and the loose one fills that outline's hull."""
-    height, width = colour[0].shape[:2]
-    size = (width, height)
-    back, char_back = np.linalg.inv(background), np.linalg.inv(character)
-    views = []
-    for c, other, bg, ch in (
-        (colour[0], moved[0], background, character),
-        (colour[1], moved[1], back, char_back),
-    ):
-        bg_error = _difference(c, _pull(other, bg, size))
-        char_error = _difference(c, _pull(other, ch, size))
-        views.append(((bg_error > _CHANGED) & (char_error < 0.7 * bg_error)).astype(np.uint8))
-    masks = []
-    for k, (motion, at) in enumerate(((character, points), (char_back, None))):
-        if at is None:
-            at = _apply_points(character, points)
-        strict = views[k] & _pull(
-            views[1 - k], motion, size, cv2.BORDER_CONSTANT, cv2.INTER_NEAREST
-        )
-        outline = _near(cv2.morphologyEx(strict, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)), at)
-        if outline is None:
-            return None
-        hull = np.zeros_like(outline)
-        cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(outline)), 1)
-        mask = _tidy((views[k] & hull) | outline, at)
-        if mask is None:
-            return None
-        masks.append(mask)
-    m0, m1 = masks
-    carried = _pull(m0, char_back, size, cv2.BORDER_CONSTANT, cv2.INTER_NEAREST)
-    union = np.count_nonzero(carried | m1)
-    if union == 0 or np.count_nonzero(carried & m1) / union < 0.6:
-        return None  # the two masks are not one shape moved: not a rigid character
-    return m0, m1
-
-
-def _near(mask: np.ndarray, points: np.ndarray) -> np.ndarray | None:
-    """The part of `mask` around the matched points: matches gather on a character's face,
-    its outline lies up to a couple of face-widths away."""
-    if len(points) == 0 or not mask.any():
-        return None
-    x0, y0 = points.min(axis=0)
-    x1, y1 = points.max(axis=0)
-    reach = 1.5 * max(x1 - x0, y1 - y0, 4.0)
-    region = np.zeros_like(mask)
-    corners = (int(x0 - reach), int(y0 - reach)), (int(x1 + reach), int(y1 + reach))
-    cv2.rectangle(region, *corners, 1, -1)
-    near = mask & region
-    return near if near.any() else None
-
-
-def _tidy(mask: np.ndarray, points: np.ndarray) -> np.ndarray | None:
-    """The mask as solid shapes: specks removed, gaps closed, holes filled, and only the
-    parts holding the character's matched points kept; None if nothing plausible is left."""
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    mask = cv2.morphologyEx(
-        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
-    )
-    count, labels = cv2.connectedComponents(mask)
-    height, width = mask.shape
-    inside = points[
-        (points[:, 0] >= 0) & (points[:, 0] < width) & (points[:, 1] >= 0) & (points[:, 1] < height)
-    ].astype(int)
-    hit = np.bincount(labels[inside[:, 1], inside[:, 0]], minlength=count)
-    hit[0] = 0
-    if count < 2 or hit.sum() < 0.5 * len(points):
-        return None
-    keep = (hit >= max(1, 0.1 * hit.sum())).astype(np.uint8)
-    mask = keep[labels]
-    flood = np.pad(1 - mask, 1, constant_values=1)
-    cv2.floodFill(flood, None, (0, 0), 2)
-    mask = (flood[1:-1, 1:-1] != 2).astype(np.uint8)
-    share = mask.mean()
-    return mask if 0.002 < share < 0.6 else None
-
-
-def _clean_plate(
-    image: np.ndarray,
-    other: np.ndarray,
-    hole: np.ndarray,
-    other_hole: np.ndarray,
-    to_other: _Matrix,
-) -> np.ndarray:
-    """`image` with the character painted out: from the other keyframe where it shows the
-    backdrop there (brought into place by the backdrop's motion), else inpainted."""
-    height, width = image.shape[:2]
-    size = (width, height)
-    small = hole.shape[::-1]
-    k = small[0] / width
-    small_map = _rescale(to_other, k)
-    # Where the other keyframe sees the backdrop behind this keyframe's character.
-    seen = 1 - _pull(other_hole, small_map, small, cv2.BORDER_CONSTANT, cv2.INTER_NEAREST, 1)
-    inside = _pull(np.ones_like(hole), small_map, small, cv2.BORDER_CONSTANT, cv2.INTER_NEAREST)
-    fill_from_other = hole & seen & inside
-    # Inpaint the rest at small size: what no keyframe shows is guessed, and soft is fine.
-    small_image = _shrink(image, small)
-    small_other = _pull(_shrink(other, _fit(*size, small[0])), small_map, small)
-    guess = np.where(fill_from_other[..., None] > 0, small_other, small_image)
-    guess = cv2.inpaint(guess, hole & (1 - fill_from_other), 3, cv2.INPAINT_TELEA)
-    from_other = _pull(other, to_other, size)
-    use_other = cv2.resize(fill_from_other * np.uint8(255), size, interpolation=cv2.INTER_LINEAR)
-    where = cv2.resize(hole * np.uint8(255), size, interpolation=cv2.INTER_LINEAR)
-    filled = cv2.resize(guess, size, interpolation=cv2.INTER_LINEAR)
-    filled = _mix(filled, from_other, use_other)
-    return _mix(image, filled, where)
-
-
-def _mix(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """a where weight is 0, b where it is 255 (uint8 weights, per pixel)."""
-    w = weight.astype(np.float32) / 255
-    return cv2.blendLinear(a, b, 1 - w, w)
-
-
-def _fit(width: int, height: int, target: int) -> tuple[int, int]:
-    scale = min(1.0, target / width)
-    return max(16, round(width * scale)), max(16, round(height * scale))
-
-
-def _shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
-def _match_colour(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """`image` with its per-channel mean and spread moved to `reference`'s."""
-    mean, std = image.reshape(-1, 3).mean(0), image.reshape(-1, 3).std(0) + 1
-    ref_mean, ref_std = reference.reshape(-1, 3).mean(0), reference.reshape(-1, 3).std(0) + 1
-    return ((image - mean) * (ref_std / std) + ref_mean).astype(np.float32)
-
-
-def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return cv2.blur(cv2.absdiff(a, b).sum(axis=2), (5, 5))
-
-
-def _border_error(error: np.ndarray) -> float:
-    """Median difference along the top and sides, where the backdrop shows in any framing."""
-    height = error.shape[0]
-    band = max(2, height // 12)
-    edges = [error[:band].ravel(), error[:, :band].ravel(), error[:, -band:].ravel()]
-    return float(np.median(np.concatenate(edges)))
-
-
-def _pull(
-    image: np.ndarray,
-    transform: _Matrix,
-    size: tuple[int, int],
-    border: int = cv2.BORDER_REPLICATE,
-    interpolation: int = cv2.INTER_LINEAR,
-    value: float = 0,
-) -> np.ndarray:
-    """image sampled at transform(x) for each pixel x of an image of `size`."""
-    return cv2.warpAffine(
-        image,
-        transform[:2],
-        size,
-        flags=interpolation | cv2.WARP_INVERSE_MAP,
-        borderMode=border,
-        borderValue=value,
-    )
-
-
-def _warp(source: np.ndarray, transform: _Matrix, dst: np.ndarray, border: int) -> None:
-    """Fills `dst` with `source` sampled at transform(x), in place."""
-    cv2.warpAffine(
-        source,
-        transform[:2],
-        (dst.shape[1], dst.shape[0]),
-        dst=dst,
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=border,
-        borderValue=0,
-    )
-
-
-def _rescale(transform: _Matrix, k: float) -> _Matrix:
-    """The same motion in an image scaled by k (pixel centres kept aligned)."""
-    to = np.array([[k, 0, (k - 1) / 2], [0, k, (k - 1) / 2], [0, 0, 1]])
-    return to @ transform @ np.linalg.inv(to)
-
-
-def _plane_matrix(transform: _Matrix, factor: int) -> _Matrix:
-    """A luma-pixel transform as one for a plane subsampled by `factor`."""
-    return _rescale(transform, 1 / factor) if factor != 1 else transform
-
-
-def _translation(x: float, y: float) -> _Matrix:
-    return np.array([[1.0, 0, x], [0, 1.0, y], [0, 0, 1]])
-
-
-def _similarity(scale: float, angle: float) -> _Matrix:
-    cos, sin = scale * np.cos(angle), scale * np.sin(angle)
-    return np.array([[cos, -sin, 0], [sin, cos, 0], [0, 0, 1]])
-
-
-def _scale_angle(transform: _Matrix) -> tuple[float, float]:
-    a, d = transform[0, 0], transform[1, 0]
-    return float(np.hypot(a, d)), float(np.arctan2(d, a))
-
-
-def _power(transform: _Matrix, s: float) -> _Matrix:
-    """The similarity transform `s` of the way from identity to `transform` (s may be
-    negative: the way back), keeping its fixed point still, as a camera zoom does."""
-    scale, angle = _scale_angle(transform)
-    linear = _similarity(scale**s, angle * s)
-    shift = transform[:2, 2]
-    step = np.eye(2) - transform[:2, :2]
-    if abs(np.linalg.det(step)) < 1e-9:  # a pure translation has no fixed point
-        linear[:2, 2] = shift * s
-    else:
-        fixed = np.linalg.solve(step, shift)
-        linear[:2, 2] = (np.eye(2) - linear[:2, :2]) @ fixed
-    return linear
-
-
-def _apply(transform: _Matrix, x: float, y: float) -> tuple[float, float]:
-    px, py, _ = transform @ (x, y, 1.0)
-    return float(px), float(py)
-
-
-def _apply_points(transform: _Matrix, points: np.ndarray) -> np.ndarray:
-    return points @ transform[:2, :2].T + transform[:2, 2]
-
-
-def _covers(transform: _Matrix, size: tuple[int, int]) -> bool:
-    """Whether every output pixel samples inside the source (both are `size`), give or take a
-    strip of `_EDGE_SLACK` of the width that a replicated border fills invisibly."""
+                mixed = samples[0]
+            uncovered = self._work(f"uncovered/{factor}", mixed.shape[:2])
+            cv2.mixChannels([mixed], [uncovered], [len(targets), 0])  # Y, mask / U, V, mask
+            np.subtract(255, uncovered, out=uncovered)
+            colour = self._work(f"colour/{factor}", mixed.shape[:2])
+            for index, target in enumerate(targets):
+                roi = target[y0 // factor : y1 // factor, x0 // factor : x1 // factor]
+                cv2.mixChannels([mixed], [colour], [index, 0])
+                cv2.multiply(roi, uncovered, dst=roi, scale=1 / 255)
+                cv2.add(roi, colour, dst=roi)
+
+    def _blend_in(
+        self, planes: list[np.ndarray], k: int, to_key: Matrix, chroma: np.ndarray, weight: float
+    ) -> None:
+        """Mixes keyframe k itself, under the same camera, into the frame; its chroma came
+        along with the plate's in `chroma`."""
+        canvas = self._canvases[k]
+        luma, u, v = planes
+        key = self._work("key", luma.shape)
+        pull_into(canvas.key, translation(*canvas.origin) @ to_key, key, cv2.BORDER_REPLICATE)
+        key_u = self._work("key/u", u.shape)
+        key_v = self._work("key/v", v.shape)
+        cv2.mixChannels([chroma], [key_u, key_v], [2, 0, 3, 1])
+        for target, source in ((luma, key), (u, key_u), (v, key_v)):
+            cv2.addWeighted(target, 1 - weight, source, weight, 0, dst=target)
+
+
+def _canvas(
+    plate: tuple[np.ndarray, ...],
+    key: tuple[np.ndarray, ...],
+    other: tuple[np.ndarray, ...],
+    to_other: Matrix,
+    fills: tuple[bool, bool],
+    feathers: tuple[bool, bool],
+) -> _Canvas:
+    """Keyframe k's canvas from its plate and keyframe (I420 planes), the other keyframe's
+    plate and the backdrop's motion from this keyframe's pixels to the other's. `fills` says
+    whether this plate, and the other one, give way to the other plate where they fall far
+    short, `feathers` whether they are also made feathered; both canvases must agree on
+    them, so that the frame drawn from either at the middle of the clip is the same."""
+    height, width = plate[0].shape
+    frame = (0.0, 0.0, float(width), float(height))
+    seen = _union(frame, bounds(np.linalg.inv(to_other), frame))
+    margin = _CANVAS_MARGIN * width
+    # Past half a frame beyond each edge the other keyframe is so much wider that a replicated
+    # border is as good as anything, and the canvas stays within four frames' memory.
+    left = min(max(0.0, margin - seen[0]), width / 2)
+    top = min(max(0.0, margin - seen[1]), height / 2)
+    right = min(max(0.0, seen[2] + margin - width), width / 2)
+    bottom = min(max(0.0, seen[3] + margin - height), height / 2)
+    ox, oy = int(np.ceil(left / 2)) * 2, int(np.ceil(top / 2)) * 2
+    span = (ox + width + int(np.ceil(right / 2)) * 2, oy + height + int(np.ceil(bottom / 2)) * 2)
+    to_own = translation(-ox, -oy)
+    # Per plate, its exact version and maybe its feathered one, as the share of the plate
+    # each keeps (the rest is the other plate) on a coarse grid; None: the plate as it is.
+    keeps: list[list[np.ndarray | None]] = [[None], [None]]
+    if any(fills) or any(feathers):
+        outlines = [_outline(m, span, (width, height)) for m in (to_own, to_other @ to_own)]
+        for which in (0, 1):
+            reach, edge = outlines[which]
+            there = outlines[1 - which][0]
+            # A version gives way to the other plate only where that one reaches; where
+            # neither does, the replicated border is all there is.
+            if fills[which]:
+                keeps[which][0] = 1 - (1 - reach) * there
+            if feathers[which]:
+                keeps[which].append(1 - (1 - edge) * there)
+    versions: list[list[list[np.ndarray]]] = [[[] for _ in keep] for keep in keeps]
+    keys: list[np.ndarray] = []
+    for factor, index in ((1, 0), (2, 1), (2, 2)):
+        size = (span[0] // factor, span[1] // factor)
+        x, y = ox // factor, oy // factor
+        to_there = plane_matrix(to_other @ to_own, factor)
+        h, w = plate[index].shape
+        border = (y, size[1] - h - y, x, size[0] - w - x)
+        own = cv2.copyMakeBorder(plate[index], *border, cv2.BORDER_REPLICATE)
+        keys.append(cv2.copyMakeBorder(key[index], *border, cv2.BORDER_REPLICATE))
+        # Bicubic keeps the luma of the plate resampled twice as sharp as the other one
+        # (bilinear twice measurably softens it); soft chroma does not need it.
+        sharp = cv2.INTER_CUBIC if factor == 1 else cv2.INTER_LINEAR
+        there = pull(other[index], to_there, size, cv2.BORDER_REPLICATE, sharp)
+        images = (own, there)
+        for which in (0, 1):
+            for keep, made in zip(keeps[which], versions[which], strict=True):
+                if keep is None:
+                    made.append(images[which])
+                    continue
+                weight = cv2.resize(keep, size, interpolation=cv2.INTER_LINEAR)
+                made.append(cv2.blendLinear(images[which], images[1 - which], weight, 1 - weight))
+    plates = []
+    for which, riding in ((0, keys[1:]), (1, [])):
+        made = [(luma, _pack(u, v, *riding)) for luma, u, v in versions[which]]
+        plates.append(_Plate(made[0], made[1] if len(made) > 1 else None))
+    return _Canvas((ox, oy), (plates[0], plates[1]), keys[0])
+
+
+def _outline(
+    to_plate: Matrix, span: tuple[int, int], size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """A plate of `size` over a canvas of `span` (`to_plate`: canvas pixels -> the plate's),
+    on a coarse grid, since both maps are smooth and a few full-size float maps per canvas
+    cost more than its warps. `reach`: 1 on the plate and up to `_EDGE_SLACK` past its
+    edges, where its replicated border still passes, then easing to 0 over `_EDGE_FEATHER`
+    (the other plate gives way to it only there: further out it would be a long smear).
+    `edge`: 0 on its outermost pixels and off it, easing to 1 over `_EDGE_FEATHER` inside
+    (its feathered outline)."""
     width, height = size
     slack = _EDGE_SLACK * width
-    corners = np.array([[0, 0], [width - 1, 0], [0, height - 1], [width - 1, height - 1]])
-    mapped = _apply_points(transform, corners.astype(np.float64))
-    return bool(
-        (mapped[:, 0] >= -0.5 - slack).all()
-        and (mapped[:, 0] <= width - 0.5 + slack).all()
-        and (mapped[:, 1] >= -0.5 - slack).all()
-        and (mapped[:, 1] <= height - 0.5 + slack).all()
+    feather = _EDGE_FEATHER * min(width, height)
+    grid = (-(-span[0] // _OUTLINE_STEP), -(-span[1] // _OUTLINE_STEP))
+    # Canvas coordinates of the grid's pixel centres, as cv2.resize will spread them.
+    xs = (np.arange(grid[0]) + 0.5) * span[0] / grid[0] - 0.5
+    ys = (np.arange(grid[1]) + 0.5) * span[1] / grid[1] - 0.5
+    (a, b, c), (d, e, f) = to_plate[:2]
+    px = a * xs[None, :] + b * ys[:, None] + c
+    py = d * xs[None, :] + e * ys[:, None] + f
+    # Signed distances to the nearest pixel centre of each border column and row: negative
+    # past the edge.
+    ix = np.minimum(px, width - 1 - px)
+    iy = np.minimum(py, height - 1 - py)
+    outside = np.hypot(np.maximum(-0.5 - ix, 0), np.maximum(-0.5 - iy, 0))
+    reach = 1 - _smooth(np.clip((outside - slack) / feather, 0, 1))
+    edge = _smooth(np.clip(np.minimum(ix, iy) / feather, 0, 1))
+    return reach.astype(np.float32), edge.astype(np.float32)
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    return x * x * (3 - 2 * x)
+
+
+def _look(planes: tuple[np.ndarray, ...], alpha: np.ndarray, box: Box) -> _Pack:
+    """The character as seen in one keyframe: its colour planes premultiplied by its soft
+    mask, and the mask, cropped to its box (even coordinates, for the chroma planes) with a
+    margin left transparent."""
+    height, width = alpha.shape
+    x0 = max(0, int(box[0]) - 2) & ~1
+    y0 = max(0, int(box[1]) - 2) & ~1
+    x1 = min(width, (int(np.ceil(box[2])) + 3) & ~1)
+    y1 = min(height, (int(np.ceil(box[3])) + 3) & ~1)
+    luma, u, v = planes
+    full_alpha = alpha[y0:y1, x0:x1]
+    chroma = slice(y0 // 2, y1 // 2), slice(x0 // 2, x1 // 2)
+    half_alpha = cv2.resize(alpha, (width // 2, height // 2), interpolation=cv2.INTER_AREA)[chroma]
+    full = _pack(cv2.multiply(luma[y0:y1, x0:x1], full_alpha, scale=1 / 255), full_alpha)
+    half = _pack(
+        cv2.multiply(u[chroma], half_alpha, scale=1 / 255),
+        cv2.multiply(v[chroma], half_alpha, scale=1 / 255),
+        half_alpha,
+    )
+    return _Pack(full, half, (x0, y0))
+
+
+def _character(ends: list[tuple[np.ndarray, ...]], layers: Layers) -> _Sprite:
+    """The character as a sprite: its looks cut out by its masks, and the flow of its pose."""
+    assert layers.character is not None
+    looks = (
+        _look(ends[0], layers.alphas[0], layers.boxes[0]),
+        _look(ends[1], layers.alphas[1], layers.boxes[1]),
+    )
+    # Everything either look covers, in keyframe-0 pixels: the box a frame redraws.
+    region = _union(layers.boxes[0], bounds(np.linalg.inv(layers.character), layers.boxes[1]))
+    flow = _residual_flow(ends, layers.alphas, layers.character, region, looks[0].origin)
+    return _Sprite(looks, layers.character, region, flow)
+
+
+def _residual_flow(
+    ends: list[tuple[np.ndarray, ...]],
+    alphas: tuple[np.ndarray, np.ndarray],
+    motion: Matrix,
+    region: Box,
+    origin: tuple[int, int],
+) -> ResidualFlow | None:
+    """The flow between the character's two looks once its rigid `motion` is undone, on a grid
+    over `region` (keyframe-0 pixels) with room around it; None when the pose did not change,
+    so a rigid character costs no flow, neither once nor per frame."""
+    x0, y0, x1, y1 = region
+    margin = _FLOW_MARGIN * max(x1 - x0, y1 - y0)
+    x0, y0, x1, y1 = x0 - margin, y0 - margin, x1 + margin, y1 + margin
+    span = (round(x1 - x0), round(y1 - y0))
+    step = max(1.0, max(span) / FIELD_SIDE)  # keyframe pixels per grid point
+    grid = (max(8, round(span[0] / step)), max(8, round(span[1] / step)))
+    # Both looks over the region at full size (look 1 brought into look 0's place), then
+    # shrunk by area so a big character's detail does not alias.
+    corner = translation(x0, y0)
+    looks = []
+    for k, to_look in ((0, corner), (1, motion @ corner)):
+        grey = pull(ends[k][0], to_look, span)
+        alpha = pull(alphas[k], to_look, span)
+        looks.append(
+            tuple(cv2.resize(image, grid, interpolation=cv2.INTER_AREA) for image in (grey, alpha))
+        )
+    if not reposed(*looks[0], *looks[1]):
+        return None
+    scale = (grid[0] / span[0], grid[1] / span[1])
+    to_grid = np.array(
+        [
+            [scale[0], 0, scale[0] * (0.5 - x0 + origin[0]) - 0.5],
+            [0, scale[1], scale[1] * (0.5 - y0 + origin[1]) - 0.5],
+            [0, 0, 1],
+        ]
+    )
+    flow = ResidualFlow.between((looks[0], looks[1]), to_grid, motion[:2, :2])
+    return flow if np.abs(flow.field).max() >= _STILL else None
+
+
+def _fade(to_plate: Matrix, size: tuple[int, int]) -> float:
+    """How far a plate seen through `to_plate` (output pixels -> its pixels, both of `size`)
+    is drawn feathered rather than exact, by how far it falls short of the frame."""
+    width, height = size
+    corners = apply_points(
+        to_plate,
+        np.array(
+            [[-0.5, -0.5], [width - 0.5, -0.5], [-0.5, height - 0.5], [width - 0.5, height - 0.5]]
+        ),
+    )
+    x, y = corners[:, 0], corners[:, 1]
+    short = np.hypot(
+        np.maximum(np.maximum(-0.5 - x, x - (width - 0.5)), 0),
+        np.maximum(np.maximum(-0.5 - y, y - (height - 0.5)), 0),
+    )
+    return _window(float(short.max()) / (_EDGE_SLACK * width), *_FEATHER_SHORTFALL)
+
+
+def _contains(to_other: Matrix, size: tuple[int, int]) -> bool:
+    """Whether the other keyframe (`to_other`: this keyframe's pixels -> the other's, both
+    of `size`) sees all of this one, give or take the slack a replicated border fills."""
+    width, height = size
+    slack = _EDGE_SLACK * width
+    left, top, right, bottom = bounds(to_other, (-0.5, -0.5, width - 0.5, height - 0.5))
+    return (
+        left >= -0.5 - slack
+        and top >= -0.5 - slack
+        and right <= width - 0.5 + slack
+        and bottom <= height - 0.5 + slack
     )
 
 
-def _box(
-    transform: _Matrix, box: tuple[float, float, float, float], size: tuple[int, int]
+def _union(a: Box, b: Box) -> Box:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def _out_box(
+    transform: Matrix, box: Box, size: tuple[int, int]
 ) -> tuple[int, int, int, int] | None:
     """The output box (even coordinates, for the chroma planes) that `box` maps into."""
-    x0, y0, x1, y1 = box
-    corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]])
-    mapped = _apply_points(transform, corners)
+    left, top, right, bottom = bounds(transform, box)
     width, height = size
-    left = max(0, int(np.floor(mapped[:, 0].min())) - 2) & ~1
-    top = max(0, int(np.floor(mapped[:, 1].min())) - 2) & ~1
-    right = min(width, (int(np.ceil(mapped[:, 0].max())) + 3) & ~1)
-    bottom = min(height, (int(np.ceil(mapped[:, 1].max())) + 3) & ~1)
-    if right - left < 2 or bottom - top < 2:
+    x0 = max(0, int(np.floor(left)) - 2) & ~1
+    y0 = max(0, int(np.floor(top)) - 2) & ~1
+    x1 = min(width, (int(np.ceil(right)) + 3) & ~1)
+    y1 = min(height, (int(np.ceil(bottom)) + 3) & ~1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
         return None
-    return left, top, right, bottom
-
-
-def _plane(frame: np.ndarray, index: int, size: tuple[int, int]) -> np.ndarray:
-    return _i420_planes(frame, *size)[index]
-
-
-def _planes(
-    frame: np.ndarray, source: np.ndarray, transform: _Matrix, size: tuple[int, int]
-) -> list[tuple[np.ndarray, np.ndarray, _Matrix]]:
-    """(destination plane, source plane, plane transform) for the three I420 planes."""
-    destination = _i420_planes(frame, *size)
-    sources = _i420_planes(source, *size)
-    chroma = _plane_matrix(transform, 2)
-    return [(destination[i], sources[i], transform if i == 0 else chroma) for i in range(3)]
+    return x0, y0, x1, y1
 
 
 def _i420_planes(frame: np.ndarray, width: int, height: int) -> list[np.ndarray]:

@@ -10,40 +10,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from local_engine_helpers import arm_pixels, posed, scene
 
 from avpe_desktop.domain import AspectRatio
 from avpe_desktop.engines.base import (
+    FrameRequest,
     OperationNotFoundError,
     RequestError,
     VideoMaker,
     VideoRequest,
 )
+from avpe_desktop.engines.local.affine import pull, rescale
+from avpe_desktop.engines.local.painter import render_frame
 from avpe_desktop.engines.local.sounds import creature_audio, voice_for
 from avpe_desktop.engines.local.video import LocalVideoMaker, render_clip
 from avpe_desktop.media.merge import merge_videos
 from avpe_desktop.media.probe import iter_frames, probe, read_frame
-
-
-def _scene(width: int, height: int, x: float, seed: int) -> np.ndarray:
-    """A smooth backdrop with a few trees and a round character at fraction x of the width."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    image = np.dstack(
-        [90 + 60 * yy / height, 150 + 40 * np.sin(xx / width * 6), 200 - 50 * yy / height]
-    )
-    image[yy > height * 0.7] = (60, 140, 70)
-    for tree_x in rng.uniform(0, width, 6):
-        cv2.circle(image, (int(tree_x), int(height * 0.55)), height // 12, (40, 110, 50), -1)
-    centre = (int(width * x), int(height * 0.55))
-    cv2.ellipse(image, centre, (height // 8, height // 6), 0, 0, 360, (230, 120, 60), -1)
-    cv2.circle(
-        image,
-        (centre[0] + height // 30, centre[1] - height // 20),
-        height // 36,
-        (255, 255, 255),
-        -1,
-    )
-    return cv2.GaussianBlur(image, (3, 3), 0).astype(np.uint8)
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -56,7 +38,7 @@ def _mad(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def keyframes() -> list[np.ndarray]:
-    return [_scene(1280, 720, x, seed=3) for x in (0.3, 0.65, 0.4)]
+    return [scene(1280, 720, x, seed=3) for x in (0.3, 0.65, 0.4)]
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +232,147 @@ def test_a_still_character_gives_a_steady_frame(
         assert cv2.Laplacian(grey, cv2.CV_64F).var() > 0.6 * sharpness
     jumps = [_mad(a, b) for a, b in itertools.pairwise(frames)]
     assert max(jumps) < 2, max(jumps)
+
+
+def _angle(mask: np.ndarray) -> float:
+    """Direction of a bar-shaped mask, in radians above the horizontal."""
+    points = cv2.findNonZero(mask.astype(np.uint8))
+    vx, vy, *_ = cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    return float(np.arctan2(-vy, vx)) if vx > 0 else float(np.arctan2(vy, -vx))
+
+
+def test_a_raised_arm_swings_through_the_poses_between(tmp_path: Path) -> None:
+    """The character walks and raises its arm. Its body moves rigidly; the arm is bent into
+    place by optical flow, so halfway there is one solid arm at an angle in between, where a
+    dissolve would show two half-transparent arms at the two end angles."""
+    down, up = -0.25, 0.25
+    keys = [posed(1280, 720, 0.3, down), posed(1280, 720, 0.55, up)]
+    out = render_clip(
+        *map(_png, keys), tmp_path / "wave.mp4", duration=4, generate_audio=False, seed=1
+    )
+    solid_end, _ = arm_pixels(keys[0])
+    middle = read_frame(out, 48)
+    solid, tinted = arm_pixels(middle)
+    assert solid.sum() > 0.7 * solid_end.sum()  # one whole arm, not two faint ones
+    assert tinted.sum() < 0.45 * solid_end.sum()
+    angle = _angle(solid)
+    assert down + 0.25 * (up - down) < angle < up - 0.25 * (up - down), angle
+
+
+def _dotted(width: int, height: int) -> np.ndarray:
+    """A smooth backdrop sprinkled with dots: features to match, and no straight edges."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    image = np.dstack(
+        [80 + 80 * yy / height, 120 + 60 * xx / width, 200 - 40 * yy / height]
+    ).astype(np.uint8)
+    rng = np.random.default_rng(4)
+    points = zip(
+        rng.uniform(0, width, 400),
+        rng.uniform(0, height, 400),
+        rng.integers(0, 255, (400, 3)),
+        strict=True,
+    )
+    for x, y, colour in points:
+        cv2.circle(image, (int(x), int(y)), 3, tuple(int(c) for c in colour), -1, cv2.LINE_AA)
+    return image
+
+
+def test_a_close_up_backdrop_seen_wider_has_no_hard_edges(tmp_path: Path) -> None:
+    """From a wide shot to a brighter close-up of its middle: while the two dissolve, the
+    close-up covers only part of the wide view, and it must fade out toward its edges, not
+    end in a rectangle (which shows as a column and a row of steep steps)."""
+    wide = _dotted(1280, 720)
+    crop = wide[83:637, 148:1132]  # the middle 1/1.3
+    close = cv2.resize(crop, (1280, 720), interpolation=cv2.INTER_CUBIC)
+    close = np.clip(close.astype(np.int16) + 30, 0, 255).astype(np.uint8)
+    out = render_clip(
+        _png(wide), _png(close), tmp_path / "zoom.mp4", duration=4, generate_audio=False, seed=2
+    )
+    for index, frame in enumerate(iter_frames(out)):
+        if index in (40, 50, 60, 70):
+            grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+            assert np.abs(np.diff(grey, axis=1)).mean(axis=0).max() < 4, index
+            assert np.abs(np.diff(grey, axis=0)).mean(axis=1).max() < 4, index
+
+
+# One room as the painter frames it in the demo story: wide, close on the character, wide again.
+_ROOM_FRAMINGS = (
+    "Wide shot in a cosy living room, in soft morning light: a calm Floof, the round soft-pink "
+    "creature, stretches after a nap, blinking sleepily, in the centre of the frame.",
+    "Close-up in a cosy living room, in bright daylight: a curious Floof freezes and stares at "
+    "the mysterious box, ears perked, on the left of the frame.",
+    "Wide shot in a cosy living room, at golden sunset: a proud Floof waves at the camera with "
+    "a proud bounce, on the left of the frame.",
+)
+
+
+@pytest.fixture(scope="module")
+def reframed(floof_png: bytes) -> list[bytes]:
+    """The room's keyframes, each painted with the one before as its reference, as the
+    pipeline paints a story."""
+    keys: list[bytes] = []
+    for description in _ROOM_FRAMINGS:
+        references = (floof_png, *keys[-1:])
+        keys.append(render_frame(FrameRequest(description=description, references=references)))
+    return keys
+
+
+def _under_camera(frame: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """`key` moved as the camera moved it in `frame`: the affine motion that brings the
+    middle of the keyframe onto the frame's (ECC at quarter size, the edges left out since
+    they are what is judged), the key's border replicated where it falls short."""
+    height, width = key.shape[:2]
+    small = (width // 4, height // 4)
+    grey = [
+        cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), small, interpolation=cv2.INTER_AREA)
+        for image in (frame, key)
+    ]
+    middle = np.zeros(small[::-1], np.uint8)
+    middle[small[1] // 5 : small[1] * 4 // 5, small[0] // 5 : small[0] * 4 // 5] = 1
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5)
+    _, warp = cv2.findTransformECC(
+        grey[0].astype(np.float32),
+        grey[1].astype(np.float32),
+        np.eye(2, 3, dtype=np.float32),
+        cv2.MOTION_AFFINE,
+        criteria,
+        middle,
+        5,
+    )
+    to_key = rescale(np.vstack([warp, [0, 0, 1]]).astype(np.float64), 4)
+    return pull(key, to_key, (width, height))
+
+
+@pytest.mark.parametrize(
+    ("pair", "early"),
+    [((0, 1), 0.2), ((1, 2), 0.08)],
+    ids=["wide-to-close-up", "close-up-to-wide"],
+)
+def test_a_reframed_shot_starts_on_its_first_keyframe_alone(
+    reframed: list[bytes], pair: tuple[int, int], early: float, tmp_path: Path
+) -> None:
+    """Early in a clip between a wide shot and a close-up, before the dissolve, the frame is
+    the first keyframe under the camera's move right up to its edges: where the first
+    backdrop falls a little short of the frame it is stretched. Nothing of the other keyframe
+    may show there - neither the close-up's giant eyes along the bottom nor its backdrop's
+    outline as a soft rectangle - which shows as a large difference in a band along an edge.
+    (A renderer that stretches the first backdrop stays below 4 in every band; one that
+    mixed the other keyframe into the edges reached 14 and 35 in its worst bands.) A close-up
+    seen wider soon falls far short of the frame, and then the wide shot rightly shows
+    around it: that direction is only judged over its first few frames."""
+    out = render_clip(
+        *(reframed[i] for i in pair), tmp_path / "reframe.mp4", duration=4, generate_audio=False
+    )
+    frames = list(iter_frames(out))
+    height, width = frames[0].shape[:2]
+    for index in range(1, int(early * (len(frames) - 1)) + 1):
+        expected = _under_camera(frames[index], frames[0])
+        difference = np.abs(frames[index].astype(np.int16) - expected).mean(axis=2)
+        bands = {
+            "bottom": difference[int(0.85 * height) :],
+            "top": difference[: int(0.05 * height)],
+            "left": difference[:, : int(0.05 * width)],
+            "right": difference[:, int(0.95 * width) :],
+        }
+        for name, band in bands.items():
+            assert band.mean() < 6, (index, name, round(float(band.mean()), 1))
