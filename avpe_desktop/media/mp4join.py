@@ -3,10 +3,10 @@
 A merge of a render's clips is, in bytes, the clips' media data one after another plus one
 index (the `moov` box) that describes all of it. So this module reads each clip's index (a few
 kilobytes), checks that the clips are joinable without touching a frame (same tracks, same
-timescales, the same sample descriptions, i.e. codec parameters), concatenates
-the sample tables with their numbers shifted, and writes the new index in front of the media
-data (ready to stream, like `-movflags +faststart`), which the kernel copies file to file. The
-work is that of copying the bytes, where an ffmpeg concat costs a process start and a parse of
+media timescales, the same sample descriptions, i.e. codec parameters), concatenates the
+sample tables with their numbers shifted, and writes the new index in front of the media data
+(ready to stream, like `-movflags +faststart`), which the kernel copies file to file. The work
+is that of copying the bytes, where an ffmpeg concat costs a process start and a parse of
 every packet.
 
 Each clip's edit list is kept, one edit per clip: an AAC track starts with priming samples that
