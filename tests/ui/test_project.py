@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from ui_helpers import add_samples, write_project
+from ui_helpers import sample_project
 
 from avpe_desktop.context import AppContext
 from avpe_desktop.domain import Content
@@ -21,11 +21,7 @@ def _saved(window: MainWindow) -> Content:
 def test_new_video_writes_a_script_and_opens_it_in_the_timeline(
     qtbot: QtBot, window: MainWindow, ctx: AppContext
 ) -> None:
-    add_samples(qtbot, window, count=1)
-    write_project(qtbot, window, segments=3)
-
-    document = window.document
-    assert document is not None
+    document = sample_project(qtbot, window, segments=3)
     assert window.pages.currentWidget() is window.project_view
     assert [s.segment for s in document.content.segments] == [1, 2, 3]
     assert Content.from_seed_json(document.layout.content_json.read_bytes()) == document.content
@@ -44,10 +40,7 @@ def test_new_video_writes_a_script_and_opens_it_in_the_timeline(
 
 
 def test_edits_are_undoable_and_autosaved(qtbot: QtBot, window: MainWindow) -> None:
-    add_samples(qtbot, window, count=1)
-    write_project(qtbot, window, segments=2)
-    document = window.document
-    assert document is not None
+    document = sample_project(qtbot, window, segments=2)
     view = window.project_view
     original = document.content
 
@@ -98,10 +91,7 @@ def test_edits_are_undoable_and_autosaved(qtbot: QtBot, window: MainWindow) -> N
 
 
 def test_rule_breaking_edits_are_refused_with_a_message(qtbot: QtBot, window: MainWindow) -> None:
-    add_samples(qtbot, window, count=1)
-    write_project(qtbot, window, segments=1)
-    document = window.document
-    assert document is not None
+    document = sample_project(qtbot, window, segments=1)
     view = window.project_view
     before = document.content
 
@@ -114,10 +104,7 @@ def test_rule_breaking_edits_are_refused_with_a_message(qtbot: QtBot, window: Ma
 
 
 def test_regenerate_rewrites_one_segment_undoably(qtbot: QtBot, window: MainWindow) -> None:
-    add_samples(qtbot, window, count=1)
-    write_project(qtbot, window, segments=3)
-    document = window.document
-    assert document is not None
+    document = sample_project(qtbot, window, segments=3)
     view = window.project_view
     before = document.content
     view.timeline.select(1)
@@ -136,10 +123,7 @@ def test_regenerate_rewrites_one_segment_undoably(qtbot: QtBot, window: MainWind
 def test_typing_then_picking_another_segment_keeps_the_edit(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    add_samples(qtbot, window, count=1)
-    write_project(qtbot, window, segments=2)
-    document = window.document
-    assert document is not None
+    document = sample_project(qtbot, window, segments=2)
     view = window.project_view
     second = document.content.segments[1]
 

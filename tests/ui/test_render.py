@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
-from ui_helpers import TINY_RENDER, WindowFactory, add_samples, write_project
+from ui_helpers import TINY_RENDER, WindowFactory, sample_project
 
 from avpe_desktop.context import AppContext
 from avpe_desktop.domain import JobStatus, StepKind, StepStatus
@@ -28,6 +28,14 @@ def wait_until_ended(qtbot: QtBot, job: JobView) -> None:
     qtbot.waitUntil(lambda: not job.active and job.status.finished, timeout=RENDER_TIMEOUT_MS)
 
 
+def render_to_end(qtbot: QtBot, window: MainWindow) -> JobView:
+    """Presses Render on the open project and waits for the job to end."""
+    job = window.render_project()
+    assert job is not None
+    wait_until_ended(qtbot, job)
+    return job
+
+
 def timeline_statuses(window: MainWindow) -> list[SegmentStatus]:
     return [card.status for card in window.project_view.timeline.cards]
 
@@ -35,10 +43,7 @@ def timeline_statuses(window: MainWindow) -> list[SegmentStatus]:
 def test_render_shows_progress_then_preview_and_export(
     qtbot: QtBot, window: MainWindow, ctx: AppContext, tmp_path: Path
 ) -> None:
-    add_samples(qtbot, window, count=1)
-    write_project(qtbot, window, segments=2)
-    document = window.document
-    assert document is not None
+    document = sample_project(qtbot, window, segments=2)
 
     window.render_action.trigger()
     assert len(window.queue.jobs) == 1
@@ -126,10 +131,7 @@ def test_render_shows_progress_then_preview_and_export(
 def test_cancel_then_continue_finishes_without_paying_twice(
     qtbot: QtBot, window: MainWindow, ctx: AppContext
 ) -> None:
-    add_samples(qtbot, window, count=1)
-    write_project(qtbot, window, segments=2)
-    document = window.document
-    assert document is not None
+    document = sample_project(qtbot, window, segments=2)
     job = window.render_project()
     assert job is not None
     card = window.queue_panel.card(job)
@@ -163,10 +165,7 @@ def test_a_render_a_crash_left_running_is_resumed_at_start_up(
     qtbot: QtBot, open_window: WindowFactory, ctx: AppContext
 ) -> None:
     first = open_window()
-    add_samples(qtbot, first, count=1)
-    write_project(qtbot, first, segments=2)
-    assert first.document is not None
-    project = first.document.project
+    project = sample_project(qtbot, first, segments=2).project
     first.close()
     # The app was rendering when it died: the job is saved RUNNING, and nobody runs it.
     core = RenderQueue(ctx.library, ctx.workspace, ctx.dirs.data, lambda _name: local_engine())
@@ -194,14 +193,9 @@ def test_the_panel_lists_earlier_sessions_jobs_newest_first(
     qtbot: QtBot, open_window: WindowFactory, ctx: AppContext
 ) -> None:
     first = open_window()
-    add_samples(qtbot, first, count=1)
-    write_project(qtbot, first, segments=2)
-    older = first.render_project()
-    assert older is not None
-    wait_until_ended(qtbot, older)
-    newer = first.render_project()  # nothing changed, so every step is reused
-    assert newer is not None
-    wait_until_ended(qtbot, newer)
+    sample_project(qtbot, first, segments=2)
+    older = render_to_end(qtbot, first)
+    newer = render_to_end(qtbot, first)  # nothing changed, so every step is reused
     assert newer.status is JobStatus.DONE
     videos = [s for s in ctx.library.list_steps(newer.id) if s.kind is StepKind.VIDEO]
     assert videos and all(step.cost_usd == 0 and step.attempts == 0 for step in videos)
@@ -230,11 +224,8 @@ def test_a_partly_done_job_shows_its_failed_segment_and_retries_it(
     qtbot: QtBot, open_window: WindowFactory, ctx: AppContext
 ) -> None:
     first = open_window()
-    add_samples(qtbot, first, count=1)
-    write_project(qtbot, first, segments=2)
-    rendered = first.render_project()
-    assert rendered is not None
-    wait_until_ended(qtbot, rendered)
+    sample_project(qtbot, first, segments=2)
+    rendered = render_to_end(qtbot, first)
     first.close()
     # As if segment 2's clip had failed: the step and the job say so.
     clip = next(
@@ -275,8 +266,7 @@ def test_quitting_during_a_render_pauses_it_and_the_next_start_finishes_it(
     qtbot: QtBot, open_window: WindowFactory, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = open_window()
-    add_samples(qtbot, first, count=1)
-    write_project(qtbot, first, segments=2)
+    sample_project(qtbot, first, segments=2)
     job = first.render_project()
     assert job is not None
     qtbot.waitUntil(lambda: job.fraction > 0, timeout=RENDER_TIMEOUT_MS)

@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from avpe_desktop.domain import Character, RenderSettings
 from avpe_desktop.ui.main_window import MainWindow
+from avpe_desktop.ui.project_document import ProjectDocument
 from avpe_desktop.ui.resources import sample_characters
 
 WindowFactory = Callable[[], MainWindow]
@@ -57,3 +58,11 @@ def write_project(qtbot: QtBot, window: MainWindow, segments: int = 2) -> None:
     dialog.segments_spin.setValue(segments)
     dialog.write_button.click()
     qtbot.waitUntil(lambda: window.document is not None, timeout=30_000)
+
+
+def sample_project(qtbot: QtBot, window: MainWindow, segments: int = 2) -> ProjectDocument:
+    """One sample character and a fresh script for it, open in the timeline."""
+    add_samples(qtbot, window, count=1)
+    write_project(qtbot, window, segments=segments)
+    assert window.document is not None
+    return window.document
