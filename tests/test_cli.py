@@ -28,19 +28,13 @@ def _character_image(path: Path, fmt: str) -> Path:
 
 
 def _library_characters() -> list[str]:
-    library = SqliteLibrary(app_dirs().library_db)
-    try:
+    with SqliteLibrary(app_dirs().library_db) as library:
         return [c.name for c in library.list_characters()]
-    finally:
-        library.close()
 
 
 def _library_jobs() -> list[tuple[Job, list[Step]]]:
-    library = SqliteLibrary(app_dirs().library_db)
-    try:
+    with SqliteLibrary(app_dirs().library_db) as library:
         return [(job, library.list_steps(job.id)) for job in library.list_jobs()]
-    finally:
-        library.close()
 
 
 @pytest.mark.parametrize(("suffix", "fmt"), [("png", "PNG"), ("jpg", "JPEG"), ("webp", "WEBP")])
