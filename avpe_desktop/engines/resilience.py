@@ -12,12 +12,10 @@ import contextlib
 import email.utils
 import json
 import logging
-import random
 import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -31,6 +29,7 @@ from avpe_desktop.engines.base import (
     ResponseFormatError,
     TransientError,
 )
+from avpe_desktop.retry_policy import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -64,30 +63,6 @@ def _connect_errors() -> tuple[type[BaseException], ...]:
 CONNECT_ERRORS = _connect_errors()
 
 _RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter: by default 5 s, 10 s, 20 s, then give up.
-
-    `base_delay` is a parameter so tests can run the same schedule in milliseconds.
-    """
-
-    retries: int = 3
-    base_delay: float = 5.0
-    multiplier: float = 2.0
-    max_delay: float = 120.0
-    jitter: float = 0.2
-
-    def delay(self, retry: int, retry_after: float | None = None) -> float:
-        """Seconds to wait before retry number `retry` (0-based). A server's Retry-After wins
-        when it asks for longer than our own schedule, capped so a bad header cannot stall a
-        render for hours."""
-        backoff = min(self.max_delay, self.base_delay * self.multiplier**retry)
-        backoff *= 1 + random.uniform(-self.jitter, self.jitter)
-        if retry_after is not None:
-            backoff = max(backoff, min(retry_after, self.max_delay))
-        return max(0.0, backoff)
 
 
 DEFAULT_POLICY = RetryPolicy()

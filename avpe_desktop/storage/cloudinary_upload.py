@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from avpe_desktop.domain import Character, Project
 from avpe_desktop.domain._base import utc_now
-from avpe_desktop.engines.resilience import RetryPolicy
+from avpe_desktop.retry_policy import RetryPolicy
 from avpe_desktop.secrets import SecretName, get_secret
 from avpe_desktop.storage.layout import file_stem
 from avpe_desktop.storage.repository import LibraryRepository

@@ -17,8 +17,8 @@ from avpe_desktop.engines.resilience import (
     DEFAULT_POLICY,
     InFlightLimit,
     ModelRateLimits,
-    RetryPolicy,
 )
+from avpe_desktop.retry_policy import RetryPolicy
 
 __all__ = [
     "ClientOptions",

@@ -21,9 +21,9 @@ from avpe_desktop.engines.resilience import (
     DEFAULT_POLICY,
     InFlightLimit,
     ModelRateLimits,
-    RetryPolicy,
     retry_call,
 )
+from avpe_desktop.retry_policy import RetryPolicy
 
 log = logging.getLogger(__name__)
 
