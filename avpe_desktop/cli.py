@@ -13,7 +13,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, TextIO, TypeVar
@@ -93,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     try:
         with AppContext.open() as ctx:
-            return args.handler(ctx, args)
+            handler: Callable[[AppContext, argparse.Namespace], int] = args.handler
+            return handler(ctx, args)
     except json.JSONDecodeError as exc:
         print(f"avpe: that file is not valid JSON ({exc})", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -211,7 +212,9 @@ def _emulator(_ctx: AppContext, args: argparse.Namespace) -> int:
 # Library backends and Cloudinary uploads (issue #7) ----------------------------------------
 
 
-def _library_and_upload_commands(commands: argparse._SubParsersAction) -> None:
+def _library_and_upload_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
     library = commands.add_parser("library", help="the library's storage (SQLite or MongoDB)")
     library_commands = library.add_subparsers(title="library commands", metavar="ACTION")
     copy = library_commands.add_parser(

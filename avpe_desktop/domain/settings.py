@@ -64,6 +64,8 @@ def frame_size(resolution: Resolution | str, aspect: AspectRatio | str) -> tuple
     """Width and height in pixels, both even so H.264 accepts them."""
     short = _SHORT_SIDE[Resolution(resolution)]
     w_ratio, h_ratio = (int(part) for part in AspectRatio(aspect).value.split(":"))
+    width: float
+    height: float
     if w_ratio >= h_ratio:
         width, height = short * w_ratio / h_ratio, short
     else:

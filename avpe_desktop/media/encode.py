@@ -128,7 +128,7 @@ class VideoWriter:
         elif frame.shape != self._shape or frame.dtype != np.uint8:
             raise ValueError(f"expected frames like the first {self._shape}, got {frame.shape}")
         assert self._proc is not None and self._proc.stdin is not None
-        self._proc.stdin.write(memoryview(np.ascontiguousarray(frame)).cast("B"))
+        self._proc.stdin.write(np.ascontiguousarray(frame).data.cast("B"))
         self.frames_written += 1
 
     def _start(self, frame: np.ndarray) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,9 +21,9 @@ FFMPEG_ENV = "AVPE_FFMPEG"
 _STDERR_TAIL_CHARS = 2000
 
 # A console window would flash up for every ffmpeg call in the frozen Windows GUI app.
-_POPEN_FLAGS: dict[str, Any] = (
-    {"creationflags": subprocess.CREATE_NO_WINDOW} if os.name == "nt" else {}
-)
+_POPEN_FLAGS: dict[str, Any] = {}
+if sys.platform == "win32":
+    _POPEN_FLAGS["creationflags"] = subprocess.CREATE_NO_WINDOW
 
 
 class MediaError(Exception):
@@ -57,7 +58,7 @@ def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     try:
-        return imageio_ffmpeg.get_ffmpeg_exe()
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
     except RuntimeError as exc:
         raise MediaError(f"no ffmpeg binary found ({exc}); set {FFMPEG_ENV}") from exc
 

@@ -10,6 +10,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -112,7 +113,9 @@ def _normalised_mode(image: Image.Image) -> Image.Image:
     transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     if transparent:
         rgba = image.convert("RGBA")
-        if rgba.getextrema()[3][0] < 255:
+        # Pillow types the result for every mode; an RGBA image has one (min, max) per band.
+        extrema = cast("tuple[tuple[int, int], ...]", rgba.getextrema())
+        if extrema[3][0] < 255:
             return rgba
     return image.convert("RGB")
 

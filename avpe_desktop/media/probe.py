@@ -13,7 +13,7 @@ import collections
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -222,8 +222,8 @@ def iter_frames(
 
 def _decode(
     path: Path, info: VideoInfo, filters: list[str], seek: list[str]
-) -> Iterator[np.ndarray]:
-    args = [
+) -> Generator[np.ndarray, None, None]:
+    args: list[str | os.PathLike[str]] = [
         *seek,
         "-i",
         path,
@@ -252,7 +252,7 @@ def _read_exact(stream: IO[bytes], nbytes: int) -> bytearray | None:
     view = memoryview(buffer)
     filled = 0
     while filled < nbytes:
-        got = stream.readinto(view[filled:])  # type: ignore[attr-defined]
+        got = stream.readinto(view[filled:])  # type: ignore[attr-defined]  # Popen's stdout is a BufferedReader, typed only as IO[bytes]
         if not got:
             if filled:
                 raise MediaError(f"decoder stopped mid-frame ({filled} of {nbytes} bytes)")

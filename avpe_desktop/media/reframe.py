@@ -163,7 +163,7 @@ def _crop(info: VideoInfo, out: Path, size: tuple[int, int]) -> None:
         for i, frame in enumerate(iter_frames(info.path, info=info)):
             x, y = corners[min(i, len(corners) - 1)]
             window = np.ascontiguousarray(frame[y : y + ch, x : x + cw])
-            proc.stdin.write(memoryview(window).cast("B"))
+            proc.stdin.write(window.data.cast("B"))
 
 
 def _pad(info: VideoInfo, out: Path, size: tuple[int, int]) -> None:

@@ -129,7 +129,7 @@ class OfflineMedia:
             LocalScriptWriter().rewrite_segment(brief, character, content, number)
         )
         single = Content(title=content.title, segments=[segment.model_copy(update={"segment": 1})])
-        data = _script_object(single)["segments"][0]
+        data: dict[str, Any] = _script_object(single)["segments"][0]
         data["segment"] = number
         return data
 

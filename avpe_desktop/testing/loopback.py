@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, cast
 
 LOOPBACK = ("127.0.0.1", "localhost")
 
@@ -81,7 +81,9 @@ class LoopbackServer(Generic[Entry]):
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
+        address = self._server.server_address
+        # typeshed allows a bytes host for any socket family; an AF_INET server's is a str.
+        host, port = cast("tuple[str, int]", address[:2])
         return f"http://{host}:{port}"
 
     def start(self) -> Self:

@@ -122,7 +122,8 @@ class Banner(QFrame):
 
     @property
     def text(self) -> str:
-        return self._label.text() if self.isVisibleTo(self.parentWidget()) else ""
+        parent = self.parentWidget()
+        return self._label.text() if parent is not None and self.isVisibleTo(parent) else ""
 
     @property
     def kind(self) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -33,7 +34,7 @@ FORMAT_NAMES = {
     Format.MUSIC_VIDEO: "Music video",
 }
 
-ScriptWriterFn = Callable[[Brief, Character], Awaitable[Content]]
+ScriptWriterFn = Callable[[Brief, Character], Coroutine[Any, Any, Content]]
 
 
 class NewVideoDialog(QDialog):

@@ -98,7 +98,7 @@ class VideoSurface(QWidget):
 
     def _poster_decoded(self, _key: str) -> None:
         if self._poster_path is not None and self.frame.isNull():
-            _key, self._poster = self._posters.pixmap(self._poster_path)
+            _, self._poster = self._posters.pixmap(self._poster_path)
             self.update()
 
     def _frame(self, frame: QVideoFrame) -> None:
@@ -223,7 +223,7 @@ class PreviewPlayer(QWidget):
             return
         playing = self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
         keep = current in self._sources and (playing or not merged_is_new)
-        index = self._sources.index(current) if keep else 0
+        index = self._sources.index(current) if keep and current is not None else 0
         self.source_combo.setCurrentIndex(index)
         self._source_chosen(index)
 

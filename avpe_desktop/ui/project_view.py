@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from avpe_desktop.domain import Brief, Content
+from avpe_desktop.domain import Brief, Content, Format
 from avpe_desktop.storage.repository import NotFoundError
 from avpe_desktop.ui.async_tools import TaskRunner
 from avpe_desktop.ui.errors import readable
@@ -131,7 +131,7 @@ class ProjectView(QWidget):
         self.timeline.activated.connect(lambda i: self.preview.play_segment(i + 1))
         self.inspector = Inspector()
         self.inspector.fieldEdited.connect(self.edit_field)
-        self.preview = PreviewPlayer()
+        self.preview: PreviewPlayer = PreviewPlayer()
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(scrollable(self.inspector))
         lower.addWidget(self.preview)
@@ -239,7 +239,7 @@ class ProjectView(QWidget):
             character_name=character.name,
             creature_language=character.details.creature_language,
             num_segments=len(content.segments),
-            format=content.format or "daily_character",
+            format=content.format or Format.DAILY_CHARACTER,
         )
         self._services.show_info(f"Rewriting segment {index + 1}…")
         segment = await self._services.engine().writer.rewrite_segment(

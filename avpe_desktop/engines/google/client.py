@@ -18,6 +18,7 @@ from google import genai
 from google.auth.credentials import Credentials as AuthCredentials
 from google.genai import errors as genai_errors
 from google.genai import types
+from google.genai.client import AsyncClient
 
 from avpe_desktop.engines.base import CredentialsError, RequestError
 
@@ -97,7 +98,7 @@ class GoogleClient:
         self._auth = credentials.auth
 
     @property
-    def aio(self) -> Any:
+    def aio(self) -> AsyncClient:
         return self.sdk.aio
 
     async def close(self) -> None:
@@ -142,7 +143,7 @@ def _async_http_client(**kwargs: Any) -> Any:
     try:
         import httpx2 as http
     except ImportError:  # pragma: no cover - depends on the installed SDK generation
-        import httpx as http
+        import httpx as http  # type: ignore[no-redef]  # the same client under its older name
     return http.AsyncClient(**kwargs)
 
 
@@ -156,7 +157,7 @@ def _default_credentials() -> AuthCredentials:
 def _refresh(credentials: AuthCredentials) -> None:
     from google.auth.transport.requests import Request
 
-    credentials.refresh(Request())
+    credentials.refresh(Request())  # type: ignore[no-untyped-call]  # google-auth leaves refresh unannotated
 
 
 def build_sdk_client(credentials: GoogleCredentials, options: ClientOptions) -> genai.Client:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import TypedDict
 
 from avpe_desktop.domain import AspectRatio, RenderSettings, Resolution
 from avpe_desktop.engines.base import RequestError
@@ -80,8 +81,14 @@ IMAGE_MODELS: dict[str, ImageModel] = {
     )
 }
 
-_VEO_STANDARD = {"usd_per_second_with_audio": 0.40, "usd_per_second_silent": 0.20}
-_VEO_FAST = {"usd_per_second_with_audio": 0.15, "usd_per_second_silent": 0.10}
+
+class _VeoPrices(TypedDict):
+    usd_per_second_with_audio: float
+    usd_per_second_silent: float
+
+
+_VEO_STANDARD: _VeoPrices = {"usd_per_second_with_audio": 0.40, "usd_per_second_silent": 0.20}
+_VEO_FAST: _VeoPrices = {"usd_per_second_with_audio": 0.15, "usd_per_second_silent": 0.10}
 
 VIDEO_MODELS: dict[str, VideoModel] = {
     m.id: m

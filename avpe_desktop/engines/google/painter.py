@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 from google.genai import types
 from PIL import ExifTags, Image, ImageOps
@@ -152,7 +153,8 @@ class GeminiFramePainter:
         )
         for generated in response.generated_images or []:
             if generated.image is not None and generated.image.image_bytes:
-                return generated.image.image_bytes
+                # The SDK's GeneratedImage.image reaches mypy untyped; it is the SDK's Image.
+                return cast(bytes, generated.image.image_bytes)
         reasons = [g.rai_filtered_reason for g in response.generated_images or []]
         reason = ", ".join(r for r in reasons if r) or "RAI_FILTERED"
         raise SafetyFilteredError(

@@ -3,6 +3,7 @@ and the structured-output call that scripts and character analysis both make."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -82,15 +83,18 @@ class GoogleRuntime:
             sent = list(conversation)
             response = await self.call(
                 model,
-                lambda sent=sent: self.client.aio.models.generate_content(
-                    model=model, contents=sent, config=config
+                functools.partial(
+                    self.client.aio.models.generate_content,
+                    model=model,
+                    contents=sent,
+                    config=config,
                 ),
                 what,
             )
             text = response.text or ""
             try:
                 parsed = response.parsed
-                if parsed is None:
+                if not isinstance(parsed, schema):
                     parsed = schema.model_validate_json(text)
                 return convert(parsed)
             except (ValidationError, ValueError) as exc:

@@ -116,7 +116,7 @@ class VeoVideoMaker:
 
     async def poll(self, operation: str) -> VideoStatus:
         self.runtime.client.credentials.require_video()
-        pending = types.GenerateVideosOperation(name=operation)
+        pending = types.GenerateVideosOperation(name=operation)  # type: ignore[call-arg]  # `name` comes from the SDK's Operation base, which pydantic's mypy plugin does not see
         try:
             current = await self.runtime.call(
                 self.model,

@@ -7,6 +7,8 @@ transforms be chained by matrix products from the output back to each source.
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
 
@@ -49,7 +51,8 @@ def rescale(transform: Matrix, k: float) -> Matrix:
     """The same motion in an image scaled by k (pixel centres kept aligned)."""
     to = np.array([[k, 0, (k - 1) / 2], [0, k, (k - 1) / 2], [0, 0, 1]])
     back = np.array([[1 / k, 0, (1 / k - 1) / 2], [0, 1 / k, (1 / k - 1) / 2], [0, 0, 1]])
-    return to @ transform @ back
+    # numpy types arithmetic on arrays of unspecified dtype as Any; the result is an array.
+    return cast("np.ndarray", to @ transform @ back)
 
 
 def plane_matrix(transform: Matrix, factor: int) -> Matrix:
@@ -92,7 +95,8 @@ def apply(transform: Matrix, x: float, y: float) -> tuple[float, float]:
 
 
 def apply_points(transform: Matrix, points: np.ndarray) -> np.ndarray:
-    return points @ transform[:2, :2].T + transform[:2, 2]
+    # numpy types arithmetic on arrays of unspecified dtype as Any; the result is an array.
+    return cast("np.ndarray", points @ transform[:2, :2].T + transform[:2, 2])
 
 
 def bounds(

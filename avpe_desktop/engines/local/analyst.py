@@ -6,6 +6,8 @@ the creator is expected to edit, so it is phrased as a starting point, not a ver
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
 
@@ -59,7 +61,9 @@ _ANALYSIS_SIDE = 192
 
 def to_lab(rgb: np.ndarray) -> np.ndarray:
     """N x 3 uint8 RGB to N x 3 Lab (L in 0..100)."""
-    return cv2.cvtColor(rgb.reshape(1, -1, 3).astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[0]
+    lab = cv2.cvtColor(rgb.reshape(1, -1, 3).astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    # OpenCV's stubs type the converted image as a Mat or an array; it is an array here.
+    return cast("np.ndarray", lab[0])
 
 
 def colour_name(rgb: tuple[int, int, int] | np.ndarray) -> str:
@@ -81,7 +85,7 @@ def dominant_colours(pixels: np.ndarray, k: int = 5) -> list[tuple[tuple[int, in
     rgb = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
     order = np.argsort(-counts, kind="stable")
     return [
-        (tuple(int(v) for v in rgb[i]), float(counts[i] / counts.sum()))  # type: ignore[misc]
+        ((int(rgb[i, 0]), int(rgb[i, 1]), int(rgb[i, 2])), float(counts[i] / counts.sum()))
         for i in order
         if counts[i] > 0
     ]

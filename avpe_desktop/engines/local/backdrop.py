@@ -7,7 +7,7 @@ the wording of its description.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import cv2
@@ -63,9 +63,15 @@ def vertical_gradient(height: int, width: int, stops: list[tuple[float, RGB]]) -
     )
 
 
+def rgb(channels: Iterable[int]) -> RGB:
+    """Three computed channels as the RGB triple OpenCV's drawing calls and `lit` take."""
+    red, green, blue = channels
+    return red, green, blue
+
+
 def lit(color: RGB, time: str, amount: float = 1.0) -> RGB:
     tint = AMBIENT[time]
-    return tuple(  # type: ignore[return-value]
+    return rgb(
         int(np.clip(c * (1 + (t - 1) * amount), 0, 255)) for c, t in zip(color, tint, strict=True)
     )
 
@@ -218,7 +224,7 @@ def _outdoor(
         _sky(image, canvas, spec.time, rng)
         hills = _hill_line(canvas, rng, canvas.horizon - canvas.unit * 0.05, canvas.unit * 0.03, 2)
         cv2.fillPoly(image, [hills], lit(far, spec.time), AA)
-        _ground(image, canvas, green, tuple(int(c * 0.7) for c in green), spec.time)  # type: ignore[arg-type]
+        _ground(image, canvas, green, rgb(int(c * 0.7) for c in green), spec.time)
 
     return paint
 
@@ -344,7 +350,7 @@ def _city(image: np.ndarray, canvas: Canvas, spec: SceneSpec, rng: np.random.Gen
                     on = rng.random() < (0.55 if night else 0.9)
                     color = (255, 214, 120) if night and on else lit((176, 200, 226), spec.time)
                     if night and not on:
-                        color = tuple(int(c * 0.8) for c in lit(shade, spec.time, 0.6))  # type: ignore[assignment]
+                        color = rgb(int(c * 0.8) for c in lit(shade, spec.time, 0.6))
                     cv2.rectangle(image, (wx, wy), (wx + win, wy + win), color, -1)
             x += bw + int(u * rng.uniform(0.0, 0.03))
     _ground(image, canvas, (150, 150, 160), (96, 96, 106), spec.time)
@@ -470,7 +476,7 @@ def _interior(wall: RGB, floor: RGB, spec: SceneSpec, image: np.ndarray, canvas:
         canvas.horizon,
         canvas.width,
         [
-            (0.0, lit(tuple(int(c * 0.86) for c in wall), spec.time, amount)),  # type: ignore[arg-type]
+            (0.0, lit(rgb(int(c * 0.86) for c in wall), spec.time, amount)),
             (1.0, lit(wall, spec.time, amount)),
         ],
     )
@@ -479,11 +485,11 @@ def _interior(wall: RGB, floor: RGB, spec: SceneSpec, image: np.ndarray, canvas:
         canvas.width,
         [
             (0.0, lit(floor, spec.time, amount)),
-            (1.0, lit(tuple(int(c * 0.78) for c in floor), spec.time, amount)),
-        ],  # type: ignore[arg-type]
+            (1.0, lit(rgb(int(c * 0.78) for c in floor), spec.time, amount)),
+        ],
     )
     plank = max(2, int(canvas.unit * 0.004))
-    line_color = lit(tuple(int(c * 0.82) for c in floor), spec.time, amount)  # type: ignore[arg-type]
+    line_color = lit(rgb(int(c * 0.82) for c in floor), spec.time, amount)
     for k in range(1, 6):
         y = canvas.horizon + int((canvas.height - canvas.horizon) * (k / 6) ** 1.6)
         cv2.line(image, (0, y), (canvas.width, y), line_color, plank, AA)
@@ -644,8 +650,8 @@ def _studio(image: np.ndarray, canvas: Canvas, spec: SceneSpec, rng: np.random.G
     image[:] = vertical_gradient(
         canvas.height,
         canvas.width,
-        [(0.0, tuple(int(c * 0.8) for c in tone)), (0.7, tone), (1.0, tone)],
-    )  # type: ignore[misc]
+        [(0.0, rgb(int(c * 0.8) for c in tone)), (0.7, tone), (1.0, tone)],
+    )
     add_glow(image, canvas.px(0.5, 0.55), canvas.unit * 0.6, (40, 40, 40), 0.6)
 
 

@@ -96,7 +96,9 @@ def _segment_opaque(rgb: np.ndarray) -> np.ndarray:
     cv2.setRNGSeed(0)
     # grabCut refuses degenerate inputs (a single colour); the first guess then stands.
     with contextlib.suppress(cv2.error):
-        cv2.grabCut(rgb, mask, None, bgd_model, fgd_model, 3, cv2.GC_INIT_WITH_MASK)
+        # OpenCV's stubs demand a rect, which GC_INIT_WITH_MASK ignores (None is documented).
+        cv2.grabCut(rgb, mask, None, bgd_model, fgd_model, 3, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]  # see above
+    fg: np.ndarray  # a uint8 mask first, then whatever array morphologyEx returns
     fg = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
     fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     return _fill_holes(_keep_main_components(fg))

@@ -22,6 +22,7 @@ other it is faded out, so the tween falls back to a dissolve there rather than s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -67,8 +68,8 @@ def reposed(
         cv2.MORPH_OPEN,
         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)),
     )
-    body = max(np.count_nonzero(first_alpha > 127), np.count_nonzero(last_alpha > 127), 1)
-    return np.count_nonzero(solid) >= _REPOSED * body
+    body = max(int(np.count_nonzero(first_alpha > 127)), int(np.count_nonzero(last_alpha > 127)), 1)
+    return int(np.count_nonzero(solid)) >= _REPOSED * body
 
 
 def bidirectional_flow(
@@ -79,13 +80,14 @@ def bidirectional_flow(
     forward(x) is where the content at x in `first` is found in `last`."""
     outlines = [_silhouette(first_alpha), _silhouette(last_alpha)]
     textures = [_over_grey(first, first_alpha), _over_grey(last, last_alpha)]
-    coarse = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    coarse = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
     coarse.setPatchSize(16)
     coarse.setPatchStride(4)
-    fine = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    fine = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
     flows = []
     for a, b in ((0, 1), (1, 0)):
-        flow = coarse.calc(outlines[a], outlines[b], None)
+        # OpenCV's stubs demand an initial flow; None (documented) starts from zero.
+        flow = coarse.calc(outlines[a], outlines[b], None)  # type: ignore[call-overload]  # see above
         flow = fine.calc(textures[a], textures[b], flow)  # refined from the silhouettes' flow
         flows.append(flow)
     looks = ((textures[0], first_alpha), (textures[1], last_alpha))
@@ -101,7 +103,9 @@ def _silhouette(alpha: np.ndarray) -> np.ndarray:
     inside = cv2.distanceTransform(solid, cv2.DIST_L2, 5)
     outside = cv2.distanceTransform(1 - solid, cv2.DIST_L2, 5)
     reach = 127 / _SILHOUETTE_SLOPE  # (an empty mask's distances are infinite)
-    return (128 + _SILHOUETTE_SLOPE * np.clip(inside - outside, -reach, reach)).astype(np.uint8)
+    silhouette = 128 + _SILHOUETTE_SLOPE * np.clip(inside - outside, -reach, reach)
+    # numpy types arithmetic on arrays of unspecified dtype as Any; the result is an array.
+    return cast("np.ndarray", silhouette.astype(np.uint8))
 
 
 def _over_grey(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -120,7 +124,8 @@ def _trust(
     coverage = np.abs(warp_by_flow(other[1], flow, -1).astype(np.float32) - look[1])
     wrong = ((texture > _MISMATCH_GREY) | (coverage > _MISMATCH_ALPHA)).astype(np.float32)
     sigma = max(1.0, _TRUST_BLUR * max(flow.shape[:2]))
-    return 1 - cv2.GaussianBlur(wrong, (0, 0), sigma)
+    # numpy types arithmetic on arrays of unspecified dtype as Any; the result is an array.
+    return cast("np.ndarray", 1 - cv2.GaussianBlur(wrong, (0, 0), sigma))
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,7 @@ class ResidualFlow:
         maps = []
         for k, weight in ((0, amount), (1, 1 - amount)):
             plane = plane_matrix(to_looks[k], factor)
-            pair = []
+            pair: list[np.ndarray] = []
             for row in plane[:2]:
                 # The affine part is a row plus a column; the flow is added with one scaleAdd.
                 along = (row[0] * xs + row[2]).astype(np.float32)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -72,7 +73,9 @@ class Layers:
         ex, ey = apply(self.character, cx, cy)
         px = cx + (ex - cx) * s
         py = cy + (ey - cy) * s - self.hop * float(np.sin(np.pi * s))
-        return translation(px, py) @ similarity(scale**s, angle * s) @ translation(-cx, -cy)
+        # numpy types arithmetic on arrays of unspecified dtype as Any; the result is an array.
+        pose = translation(px, py) @ similarity(scale**s, angle * s) @ translation(-cx, -cy)
+        return cast("np.ndarray", pose)
 
 
 def analyse(first: np.ndarray, last: np.ndarray) -> Layers:
@@ -157,9 +160,9 @@ def _layered(
     return dataclasses.replace(
         plain,
         character=character,
-        alphas=alphas,
+        alphas=(alphas[0], alphas[1]),
         plates=plates,
-        boxes=boxes,
+        boxes=(boxes[0], boxes[1]),
         centre=centre,
         hop=hop,
     )
@@ -175,7 +178,7 @@ def _motions(g0: np.ndarray, g1: np.ndarray) -> list[tuple[Matrix, np.ndarray]]:
     """Candidate rigid motions of the scene's layers with the keyframe-0 points that follow
     each: standing still, then the similarity most ORB matches agree on, then the one most of
     the rest agree on."""
-    orb = cv2.ORB_create(3000, fastThreshold=5, edgeThreshold=15, patchSize=15)
+    orb = cv2.ORB.create(3000, fastThreshold=5, edgeThreshold=15, patchSize=15)
     k0, d0 = orb.detectAndCompute(g0, None)
     k1, d1 = orb.detectAndCompute(g1, None)
     motions: list[tuple[Matrix, np.ndarray]] = [(np.eye(3), np.zeros((0, 2), np.float32))]
@@ -184,8 +187,8 @@ def _motions(g0: np.ndarray, g1: np.ndarray) -> list[tuple[Matrix, np.ndarray]]:
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(d0, d1, k=2)
     # Lowe's ratio test: painted scenes repeat (planks, leaves), keep only unambiguous matches.
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
-    p0 = np.float32([k0[m.queryIdx].pt for m in good]).reshape(-1, 2)
-    p1 = np.float32([k1[m.trainIdx].pt for m in good]).reshape(-1, 2)
+    p0 = np.array([k0[m.queryIdx].pt for m in good], np.float32).reshape(-1, 2)
+    p1 = np.array([k1[m.trainIdx].pt for m in good], np.float32).reshape(-1, 2)
     for _ in range(2):
         if len(p0) < _MIN_INLIERS:
             break
@@ -294,7 +297,7 @@ def _coloured_like(colour: np.ndarray, body: np.ndarray, around: np.ndarray) -> 
     """1 where a pixel's colour is more typical of `body` than of `around` (uint8 masks),
     from coarse colour histograms smoothed so that a darker shade of the body still counts."""
     bins = (np.clip(colour, 0, 255).astype(np.int32) // 32) @ np.array([64, 8, 1])
-    shares = []
+    shares: list[np.ndarray] = []
     for mask in (body, around):
         counts = np.bincount(bins[mask > 0], minlength=512).astype(np.float32).reshape(8, 8, 8)
         padded = np.pad(counts, 1)
@@ -303,9 +306,10 @@ def _coloured_like(colour: np.ndarray, body: np.ndarray, around: np.ndarray) -> 
             for i in range(3)
             for j in range(3)
             for k in range(3)
-        )
+        ) + np.zeros_like(counts)  # an array, not sum()'s start 0, even before the first term
         shares.append(smooth.ravel() / max(1.0, float(smooth.sum())))
-    return (shares[0][bins] > shares[1][bins]).astype(np.uint8)
+    # numpy types arithmetic on arrays of unspecified dtype as Any; the result is an array.
+    return cast("np.ndarray", (shares[0][bins] > shares[1][bins]).astype(np.uint8))
 
 
 def _near(mask: np.ndarray, points: np.ndarray) -> np.ndarray | None:
@@ -401,11 +405,14 @@ def _match_colour(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """`image` with its per-channel mean and spread moved to `reference`'s."""
     mean, std = image.reshape(-1, 3).mean(0), image.reshape(-1, 3).std(0) + 1
     ref_mean, ref_std = reference.reshape(-1, 3).mean(0), reference.reshape(-1, 3).std(0) + 1
-    return ((image - mean) * (ref_std / std) + ref_mean).astype(np.float32)
+    moved = (image - mean) * (ref_std / std) + ref_mean
+    # numpy types arithmetic on arrays of unspecified dtype as Any; the result is an array.
+    return cast("np.ndarray", moved.astype(np.float32))
 
 
 def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return cv2.blur(cv2.absdiff(a, b).sum(axis=2), (5, 5))
+    # OpenCV's stubs leave the sum of cv2.absdiff's array untyped; blur returns an array.
+    return cast("np.ndarray", cv2.blur(cv2.absdiff(a, b).sum(axis=2), (5, 5)))
 
 
 def _border_error(error: np.ndarray) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -20,6 +21,7 @@ from avpe_desktop.engines.local.backdrop import (
     add_glow,
     canvas_for,
     paint_backdrop,
+    rgb,
     soft_blur,
 )
 from avpe_desktop.engines.local.cutout import decode_rgba, sprite_from_bytes
@@ -104,8 +106,8 @@ def _draw_prop(image: np.ndarray, prop: str, base: tuple[int, int], size: int, t
     s = size
     tint = np.array(AMBIENT[time])
 
-    def c(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
-        return tuple(int(v) for v in np.clip(np.array(rgb) * tint, 0, 255))  # type: ignore[return-value]
+    def c(color: tuple[int, int, int]) -> tuple[int, int, int]:
+        return rgb(int(v) for v in np.clip(np.array(color) * tint, 0, 255))
 
     if prop in ("box", "gift"):
         body = (176, 126, 80) if prop == "box" else (120, 170, 230)
@@ -114,10 +116,10 @@ def _draw_prop(image: np.ndarray, prop: str, base: tuple[int, int], size: int, t
             image,
             (x - s // 2 - s // 14, y - s - s // 8),
             (x + s // 2 + s // 14, y - s + s // 10),
-            c(tuple(min(255, v + 26) for v in body)),
+            c(rgb(min(255, v + 26) for v in body)),
             -1,
             AA,
-        )  # type: ignore[arg-type]
+        )
         band = (232, 206, 150) if prop == "box" else (240, 90, 120)
         cv2.rectangle(image, (x - s // 14, y - s - s // 8), (x + s // 14, y), c(band), -1, AA)
         if prop == "gift":
@@ -283,7 +285,8 @@ def match_lighting(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
     lab = (lab - mean) * (target_std / std) + target_mean
     lab[..., 0] = np.clip(lab[..., 0], 0, 100)
     rgb = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB)
-    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    # numpy types arithmetic on arrays of unspecified dtype as Any; the result is an array.
+    return cast("np.ndarray", np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8))
 
 
 def _wrap(

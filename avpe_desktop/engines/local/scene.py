@@ -8,8 +8,9 @@ painter can draw: the vocabulary is the contract between the two.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 Setting = Literal[
     "studio",
@@ -33,7 +34,7 @@ Mood = Literal["happy", "calm", "tense", "sad", "mysterious", "neutral"]
 INDOOR_SETTINGS: frozenset[str] = frozenset({"studio", "room", "kitchen", "bedroom", "stage"})
 
 # Place nouns outrank associated words, so "holding a cake on the beach" is still a beach.
-_SETTING_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+_SETTING_WORDS: dict[Setting, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "studio": (("studio", "backdrop", "photo shoot"), ()),
     "room": (
         ("living room", "room", "lounge", "home", "house", "indoors", "apartment"),
@@ -152,14 +153,14 @@ _SETTING_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
-_TIME_WORDS: dict[str, tuple[str, ...]] = {
+_TIME_WORDS: dict[TimeOfDay, tuple[str, ...]] = {
     "morning": ("morning", "sunrise", "dawn", "daybreak"),
     "day": ("daylight", "midday", "noon", "afternoon", "sunny", "sunshine", "day"),
     "sunset": ("sunset", "dusk", "evening", "golden hour", "twilight"),
     "night": ("night", "midnight", "moonlight", "moonlit", "starry", "nighttime"),
 }
 
-_FRAMING_WORDS: dict[str, tuple[str, ...]] = {
+_FRAMING_WORDS: dict[Framing, tuple[str, ...]] = {
     "close": ("close-up", "close up", "closeup", "extreme close", "tight shot", "face fills"),
     "wide": (
         "wide shot",
@@ -174,13 +175,13 @@ _FRAMING_WORDS: dict[str, tuple[str, ...]] = {
     "medium": ("medium shot", "medium", "mid shot", "waist"),
 }
 
-_POSITION_WORDS: dict[str, tuple[str, ...]] = {
+_POSITION_WORDS: dict[Position, tuple[str, ...]] = {
     "left": ("on the left", "to the left", "left side", "left of the frame", "left"),
     "right": ("on the right", "to the right", "right side", "right of the frame", "right"),
     "center": ("in the centre", "in the center", "centre", "center", "middle"),
 }
 
-_MOOD_WORDS: dict[str, tuple[str, ...]] = {
+_MOOD_WORDS: dict[Mood, tuple[str, ...]] = {
     "happy": (
         "happy",
         "joy",
@@ -245,7 +246,11 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
 
 
-def _compile(table: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
+Key = TypeVar("Key", bound=str)
+"""A table's key type (a Literal of names), kept through compiling and matching."""
+
+
+def _compile(table: Mapping[Key, tuple[str, ...]]) -> dict[Key, re.Pattern[str]]:
     return {key: _pattern(words) for key, words in table.items()}
 
 
@@ -260,9 +265,9 @@ _POSITIONS_EXPLICIT = _compile({k: v[:-1] for k, v in _POSITION_WORDS.items()})
 _POSITIONS_BARE = _compile({k: v[-1:] for k, v in _POSITION_WORDS.items()})
 
 
-def _earliest(text: str, patterns: dict[str, re.Pattern[str]]) -> str | None:
+def _earliest(text: str, patterns: dict[Key, re.Pattern[str]]) -> Key | None:
     """The key whose words appear first: descriptions name the most important thing first."""
-    best: tuple[int, str] | None = None
+    best: tuple[int, Key] | None = None
     for key, pattern in patterns.items():
         match = pattern.search(text)
         if match and (best is None or match.start() < best[0]):
@@ -274,11 +279,11 @@ def find_setting(text: str) -> Setting | None:
     """The setting a text names or implies, or None; the writer uses it on ideas too."""
     lowered = text.lower()
     found = _earliest(lowered, _STRONG_SETTINGS) or _earliest(lowered, _WEAK_SETTINGS)
-    return found  # type: ignore[return-value]
+    return found
 
 
 def find_time(text: str) -> TimeOfDay | None:
-    return _earliest(text.lower(), _TIMES)  # type: ignore[return-value]
+    return _earliest(text.lower(), _TIMES)
 
 
 def parse_description(text: str) -> SceneSpec:
@@ -289,9 +294,9 @@ def parse_description(text: str) -> SceneSpec:
     props = tuple(key for key, pattern in _PROPS.items() if pattern.search(lowered))
     return SceneSpec(
         setting=setting,
-        time=_earliest(lowered, _TIMES) or default_time,  # type: ignore[arg-type]
-        framing=_earliest(lowered, _FRAMINGS) or "medium",  # type: ignore[arg-type]
-        position=position or "center",  # type: ignore[arg-type]
-        mood=_earliest(lowered, _MOODS) or "neutral",  # type: ignore[arg-type]
+        time=_earliest(lowered, _TIMES) or default_time,
+        framing=_earliest(lowered, _FRAMINGS) or "medium",
+        position=position or "center",
+        mood=_earliest(lowered, _MOODS) or "neutral",
         props=props[:2],
     )

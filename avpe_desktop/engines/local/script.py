@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from avpe_desktop.domain import Brief, CharacterDetails, Content, CreatureSound, Format, Segment
 from avpe_desktop.engines.base import RequestError
@@ -137,12 +137,14 @@ _ARTICLES = {"a", "an", "the", "some", "his", "her", "their", "its", "my", "your
 
 @cache
 def load_template(fmt: Format) -> dict[str, Any]:
-    return json.loads(_PROMPTS.joinpath(f"{fmt.value}.json").read_text(encoding="utf-8"))
+    text = _PROMPTS.joinpath(f"{fmt.value}.json").read_text(encoding="utf-8")
+    return cast("dict[str, Any]", json.loads(text))  # each bundled template is one JSON object
 
 
 @cache
 def _languages() -> dict[str, Any]:
-    return json.loads(_PROMPTS.joinpath("creature_languages.json").read_text(encoding="utf-8"))
+    text = _PROMPTS.joinpath("creature_languages.json").read_text(encoding="utf-8")
+    return cast("dict[str, Any]", json.loads(text))  # the bundled table is one JSON object
 
 
 def sound_profile(language: str) -> str:
@@ -155,7 +157,7 @@ def sound_profile(language: str) -> str:
         for name, profile in table["profiles"].items()
     }
     best = max(scores, key=lambda name: scores[name])
-    return best if scores[best] > 0 else table["default"]
+    return best if scores[best] > 0 else str(table["default"])
 
 
 def stable_seed(*parts: str) -> int:
@@ -313,7 +315,8 @@ def _frame_plan(
     elif phase == "resolution" and rng.random() < 0.5:
         framing = "wide"
     else:
-        framing = rng.choices(["wide", "medium", "close"], weights=[3, 5, 3])[0]  # type: ignore[assignment]
+        framings: list[Framing] = ["wide", "medium", "close"]
+        framing = rng.choices(framings, weights=[3, 5, 3])[0]
     positions: list[Position] = ["left", "center", "right"]
     position = rng.choice(positions)
     if previous and previous.framing == framing and previous.position == position:
@@ -435,8 +438,8 @@ def _segment(
         last_frame_description=last_text,
         scene=_fill(beat["scene"], parts),
         action=action,
-        creature_sounds=_sounds(
-            sound_profile(brief.creature_language), (first.mood, last.mood), rng
+        creature_sounds=list(
+            _sounds(sound_profile(brief.creature_language), (first.mood, last.mood), rng)
         ),
         camera=_camera(first, last, parts.name, rng),
         dialogue=_fill(beat["line"], parts) if brief.allow_dialogue else None,

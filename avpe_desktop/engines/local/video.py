@@ -47,6 +47,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -375,7 +376,7 @@ class TweenInterpolator:
         # half from the last one's.
         k = 0 if s < 0.5 else 1
         weight = _window(s, *_BACKGROUND_DISSOLVE)
-        fades = tuple(_fade(to_key, self._size) for to_key in to_keys)
+        fades = (_fade(to_keys[0], self._size), _fade(to_keys[1], self._size))
         chroma = self._background(planes, k, to_keys[k], (1 - weight, weight), fades)
         if self._sprite is not None:
             pose = layers.pose(s)  # keyframe-0 pixels -> the scene at time s
@@ -599,8 +600,8 @@ def _canvas(
                 made.append(cv2.blendLinear(images[which], images[1 - which], weight, 1 - weight))
     plates = []
     for which, riding in ((0, keys[1:]), (1, [])):
-        made = [(luma, _pack(u, v, *riding)) for luma, u, v in versions[which]]
-        plates.append(_Plate(made[0], made[1] if len(made) > 1 else None))
+        packed = [(luma, _pack(u, v, *riding)) for luma, u, v in versions[which]]
+        plates.append(_Plate(packed[0], packed[1] if len(packed) > 1 else None))
     return _Canvas((ox, oy), (plates[0], plates[1]), keys[0])
 
 
@@ -635,7 +636,8 @@ def _outline(
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:
-    return x * x * (3 - 2 * x)
+    # numpy types arithmetic on arrays of unspecified dtype as Any; the result is an array.
+    return cast("np.ndarray", x * x * (3 - 2 * x))
 
 
 def _look(planes: tuple[np.ndarray, ...], alpha: np.ndarray, box: Box) -> _Pack:
@@ -660,7 +662,7 @@ def _look(planes: tuple[np.ndarray, ...], alpha: np.ndarray, box: Box) -> _Pack:
     return _Pack(full, half, (x0, y0))
 
 
-def _character(ends: list[tuple[np.ndarray, ...]], layers: Layers) -> _Sprite:
+def _character(ends: Sequence[tuple[np.ndarray, ...]], layers: Layers) -> _Sprite:
     """The character as a sprite: its looks cut out by its masks, and the flow of its pose."""
     assert layers.character is not None
     looks = (
@@ -674,7 +676,7 @@ def _character(ends: list[tuple[np.ndarray, ...]], layers: Layers) -> _Sprite:
 
 
 def _residual_flow(
-    ends: list[tuple[np.ndarray, ...]],
+    ends: Sequence[tuple[np.ndarray, ...]],
     alphas: tuple[np.ndarray, np.ndarray],
     motion: Matrix,
     region: Box,
@@ -692,13 +694,14 @@ def _residual_flow(
     # Both looks over the region at full size (look 1 brought into look 0's place), then
     # shrunk by area so a big character's detail does not alias.
     corner = translation(x0, y0)
-    looks = []
+    looks: list[tuple[np.ndarray, np.ndarray]] = []
     for k, to_look in ((0, corner), (1, motion @ corner)):
         grey = pull(ends[k][0], to_look, span)
         alpha = pull(alphas[k], to_look, span)
-        looks.append(
-            tuple(cv2.resize(image, grid, interpolation=cv2.INTER_AREA) for image in (grey, alpha))
+        grey_small, alpha_small = (
+            cv2.resize(image, grid, interpolation=cv2.INTER_AREA) for image in (grey, alpha)
         )
+        looks.append((grey_small, alpha_small))
     if not reposed(*looks[0], *looks[1]):
         return None
     scale = (grid[0] / span[0], grid[1] / span[1])
