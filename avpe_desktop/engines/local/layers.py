@@ -302,11 +302,14 @@ def _coloured_like(colour: np.ndarray, body: np.ndarray, around: np.ndarray) -> 
         counts = np.bincount(bins[mask > 0], minlength=512).astype(np.float32).reshape(8, 8, 8)
         padded = np.pad(counts, 1)
         smooth = sum(
-            padded[i : i + 8, j : j + 8, k : k + 8]
-            for i in range(3)
-            for j in range(3)
-            for k in range(3)
-        ) + np.zeros_like(counts)  # an array, not sum()'s start 0, even before the first term
+            (
+                padded[i : i + 8, j : j + 8, k : k + 8]
+                for i in range(3)
+                for j in range(3)
+                for k in range(3)
+            ),
+            np.zeros_like(counts),  # an array from the start, so the sum is typed as one
+        )
         shares.append(smooth.ravel() / max(1.0, float(smooth.sum())))
     # numpy types arithmetic on arrays of unspecified dtype as Any; the result is an array.
     return cast("np.ndarray", (shares[0][bins] > shares[1][bins]).astype(np.uint8))
