@@ -183,7 +183,7 @@ class MainWindow(QMainWindow):
         self.queue.close()
         self.library_view.tasks.cancel_all()
         self.project_view.tasks.cancel_all()
-        self.project_view.preview.player.stop()
+        self.project_view.preview.stop()
         if self.document is not None:
             self.project_view.inspector.commit_pending()
             try:

@@ -22,7 +22,7 @@ from avpe_desktop.ui.async_tools import TaskRunner
 from avpe_desktop.ui.errors import readable
 from avpe_desktop.ui.inspector import Inspector
 from avpe_desktop.ui.new_video_dialog import FORMAT_NAMES
-from avpe_desktop.ui.preview import PreviewPlayer
+from avpe_desktop.ui.preview import create_preview
 from avpe_desktop.ui.project_document import ProjectDocument
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.services import Services
@@ -131,7 +131,7 @@ class ProjectView(QWidget):
         self.timeline.activated.connect(lambda i: self.preview.play_segment(i + 1))
         self.inspector = Inspector()
         self.inspector.fieldEdited.connect(self.edit_field)
-        self.preview = PreviewPlayer()
+        self.preview = create_preview()
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(scrollable(self.inspector))
         lower.addWidget(self.preview)
