@@ -158,7 +158,9 @@ class ProjectView(QWidget):
         need."""
         if self._preview is None:
             self._preview = create_preview()
-            self._lower.replaceWidget(1, self._preview).deleteLater()
+            placeholder = self._lower.replaceWidget(1, self._preview)
+            if placeholder is not None:
+                placeholder.deleteLater()
         return self._preview
 
     def stop_playback(self) -> None:

@@ -38,19 +38,31 @@ __all__ = [
 def __getattr__(name: str) -> object:
     """Imports written out, not looked up by name, so PyInstaller sees them."""
     if name in ("ClientOptions", "GoogleCredentials"):
-        from avpe_desktop.engines.google import client as module
-    elif name == "google_engine":
-        from avpe_desktop.engines.google import engine as module
-    elif name == "GeminiCharacterAnalyst":
-        from avpe_desktop.engines.google import analyst as module
-    elif name == "GeminiFramePainter":
-        from avpe_desktop.engines.google import painter as module
-    elif name == "GoogleRuntime":
-        from avpe_desktop.engines.google import runtime as module
-    elif name == "GeminiScriptWriter":
-        from avpe_desktop.engines.google import script as module
-    elif name == "VeoVideoMaker":
-        from avpe_desktop.engines.google import video as module
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(module, name)
+        from avpe_desktop.engines.google import client
+
+        return getattr(client, name)
+    if name == "google_engine":
+        from avpe_desktop.engines.google import engine
+
+        return engine.google_engine
+    if name == "GeminiCharacterAnalyst":
+        from avpe_desktop.engines.google import analyst
+
+        return analyst.GeminiCharacterAnalyst
+    if name == "GeminiFramePainter":
+        from avpe_desktop.engines.google import painter
+
+        return painter.GeminiFramePainter
+    if name == "GoogleRuntime":
+        from avpe_desktop.engines.google import runtime
+
+        return runtime.GoogleRuntime
+    if name == "GeminiScriptWriter":
+        from avpe_desktop.engines.google import script
+
+        return script.GeminiScriptWriter
+    if name == "VeoVideoMaker":
+        from avpe_desktop.engines.google import video
+
+        return video.VeoVideoMaker
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
