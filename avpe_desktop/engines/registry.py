@@ -1,14 +1,20 @@
-"""Choosing an engine from the settings: Google when credentials are set, else offline."""
+"""Choosing an engine from the settings: Google when credentials are set, else offline.
+
+Each engine is imported when it is built: their SDK and image libraries take most of a second
+to load, and choosing (or showing the choice) needs none of them.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from avpe_desktop.config import EngineChoice, Settings
 from avpe_desktop.engines.base import CredentialsError, Engine
-from avpe_desktop.engines.google import ClientOptions, GoogleCredentials, google_engine
-from avpe_desktop.engines.local import local_engine
 from avpe_desktop.secrets import SecretName, get_secret
+
+if TYPE_CHECKING:
+    from avpe_desktop.engines.google.client import GoogleCredentials
 
 BASE_URL_ENV = "AVPE_GOOGLE_BASE_URL"
 """Points the Google engine at another endpoint, such as `avpe emulator`, for demos and CI."""
@@ -26,6 +32,8 @@ def resolve_choice(settings: Settings, override: str | None = None) -> EngineCho
 
 
 def google_credentials(settings: Settings) -> GoogleCredentials:
+    from avpe_desktop.engines.google.client import GoogleCredentials
+
     mode = settings.google_mode.value
     key = get_secret(SecretName.GOOGLE_API_KEY)
     if mode == "vertex":
@@ -45,7 +53,12 @@ def google_credentials(settings: Settings) -> GoogleCredentials:
 
 def create_engine(settings: Settings, override: str | None = None) -> Engine:
     if resolve_choice(settings, override) is EngineChoice.LOCAL:
+        from avpe_desktop.engines.local import local_engine
+
         return local_engine()
+    from avpe_desktop.engines.google.client import ClientOptions
+    from avpe_desktop.engines.google.engine import google_engine
+
     return google_engine(
         google_credentials(settings),
         models=settings.models,

@@ -11,6 +11,9 @@ here or with `avpe jobs cancel` from another process) it is saved CANCELLED and 
 Continue. Interrupted (the app quitting through `interrupt`, or the task running it cancelled)
 it goes back to QUEUED, so the next start resumes it: its ledger reuses every finished step and
 polls the clips already started, so nothing is paid for twice.
+
+`cinematographer` (and the image and video libraries behind it) is imported when a job first
+runs: the app lists its queue at start-up, before anything renders.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from avpe_desktop.characters import image_path
 from avpe_desktop.domain import (
@@ -36,13 +40,15 @@ from avpe_desktop.domain import (
 from avpe_desktop.domain._base import utc_now
 from avpe_desktop.engines.base import Engine, EngineError
 from avpe_desktop.media.ffmpeg import MediaError
-from avpe_desktop.pipeline.cinematographer import RenderInputs, render_job
 from avpe_desktop.pipeline.costs import JobCancelledError, estimate
 from avpe_desktop.pipeline.progress import ProgressCallback, ignore_progress
 from avpe_desktop.pipeline.steps import Ledger, sha256_hex
 from avpe_desktop.storage.atomic import atomic_write_bytes
 from avpe_desktop.storage.layout import ProjectLayout
 from avpe_desktop.storage.repository import LibraryRepository
+
+if TYPE_CHECKING:
+    from avpe_desktop.pipeline.cinematographer import RenderInputs
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +175,8 @@ class RenderQueue:
         self._checked_at[job.id] = self._clock()
         project = self.library.get_project(job.project_id)
         ledger = Ledger(self.library, job, self.layout(project))
+        from avpe_desktop.pipeline.cinematographer import render_job
+
         try:
             inputs = self._inputs(job, project)
             result = await render_job(
@@ -214,6 +222,8 @@ class RenderQueue:
         )
 
     def _inputs(self, job: Job, project: Project) -> RenderInputs:
+        from avpe_desktop.pipeline.cinematographer import RenderInputs
+
         extra = job.extra
         png = Path(extra["character_image"]).read_bytes()
         if sha256_hex(png) != extra["character_sha256"]:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 import qasync
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from avpe_desktop import __version__
@@ -30,6 +30,10 @@ SMOKE_TEST_FLAG = "--smoke-test"
 packaging smoke check (build_scripts/smoke.py) runs the frozen app with it, offscreen."""
 SMOKE_TEST_SHOWN = "avpe-desktop: main window shown"
 SMOKE_TEST_DELAY_MS = 1000
+STARTUP_PROBE_FLAG = "--startup-probe"
+"""Quits at the first paint of the library list after start-up has read the library, having
+printed STARTUP_PROBE_PAINTED: bench/startup.py times a real process to that line."""
+STARTUP_PROBE_PAINTED = "avpe-desktop: library painted"
 
 
 def create_application(argv: Sequence[str]) -> QApplication:
@@ -72,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     if SMOKE_TEST_FLAG in argv:
         QTimer.singleShot(SMOKE_TEST_DELAY_MS, lambda: _end_smoke_test(window))
+    if STARTUP_PROBE_FLAG in argv:
+        window.library_view.grid.viewport().installEventFilter(_StartupProbe(window))
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     try:
@@ -90,6 +96,24 @@ def _end_smoke_test(window: MainWindow) -> None:
         print(SMOKE_TEST_SHOWN, flush=True)
     window.close()
     QApplication.quit()
+
+
+class _StartupProbe(QObject):
+    """Watches the library list's paints; the first one after `MainWindow.start` shows the
+    characters it read."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._done = False
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.Paint and self._window.ready and not self._done:
+            self._done = True
+            listed = self._window.library_view.model.rowCount()
+            print(f"{STARTUP_PROBE_PAINTED} with {listed} characters", flush=True)
+            QTimer.singleShot(0, self._window.close)
+        return False
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
 It is built cheaply and shown at once; reading the library, listing the render jobs, reopening
 the last project and resuming renders a crash or a quit interrupted happen right after the
-first paint, so the window appears without a wait.
+first paint, so the window appears without a wait. The export and settings dialogs are imported
+when first opened: export brings OpenCV and numpy, which the first screen has no use for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
@@ -30,7 +32,6 @@ from avpe_desktop.engines.registry import resolve_choice
 from avpe_desktop.pipeline.screenwriter import write_script
 from avpe_desktop.projects import create_project
 from avpe_desktop.ui.errors import Banner, report
-from avpe_desktop.ui.export_dialog import ExportDialog
 from avpe_desktop.ui.library_view import LibraryView
 from avpe_desktop.ui.new_video_dialog import NewVideoDialog
 from avpe_desktop.ui.project_document import ProjectDocument
@@ -39,7 +40,10 @@ from avpe_desktop.ui.queue_panel import QueuePanel
 from avpe_desktop.ui.render_queue import JobView, QueueController
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.services import Services
-from avpe_desktop.ui.settings_dialog import SettingsDialog
+
+if TYPE_CHECKING:
+    from avpe_desktop.ui.export_dialog import ExportDialog
+    from avpe_desktop.ui.settings_dialog import SettingsDialog
 
 RECENT_PROJECTS = 12
 
@@ -183,7 +187,7 @@ class MainWindow(QMainWindow):
         self.queue.close()
         self.library_view.tasks.cancel_all()
         self.project_view.tasks.cancel_all()
-        self.project_view.preview.player.stop()
+        self.project_view.stop_playback()
         if self.document is not None:
             self.project_view.inspector.commit_pending()
             try:
@@ -408,12 +412,16 @@ class MainWindow(QMainWindow):
             return None
         self.project_view.inspector.commit_pending()
         document.flush()
+        from avpe_desktop.ui.export_dialog import ExportDialog
+
         dialog = ExportDialog(document.project, document.layout, self)
         dialog.accepted.connect(lambda: self.banner.show_info(f"Exported to {dialog.exported}."))
         dialog.open()
         return dialog
 
     def open_settings(self) -> SettingsDialog:
+        from avpe_desktop.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self.services, self)
         dialog.accepted.connect(self._settings_saved)
         dialog.open()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
@@ -22,7 +23,7 @@ from avpe_desktop.ui.async_tools import TaskRunner
 from avpe_desktop.ui.errors import readable
 from avpe_desktop.ui.inspector import Inspector
 from avpe_desktop.ui.new_video_dialog import FORMAT_NAMES
-from avpe_desktop.ui.preview import PreviewPlayer
+from avpe_desktop.ui.preview import PlaybackUnavailable, create_preview
 from avpe_desktop.ui.project_document import ProjectDocument
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.services import Services
@@ -36,6 +37,9 @@ from avpe_desktop.ui.undo_commands import (
     without,
 )
 from avpe_desktop.ui.widgets import scrollable
+
+if TYPE_CHECKING:
+    from avpe_desktop.ui.playback import PreviewPlayer
 
 
 def _tool(name: str, text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
@@ -131,10 +135,10 @@ class ProjectView(QWidget):
         self.timeline.activated.connect(lambda i: self.preview.play_segment(i + 1))
         self.inspector = Inspector()
         self.inspector.fieldEdited.connect(self.edit_field)
-        self.preview: PreviewPlayer = PreviewPlayer()
-        lower = QSplitter(Qt.Orientation.Horizontal)
+        self._preview: PreviewPlayer | PlaybackUnavailable | None = None
+        self._lower = lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(scrollable(self.inspector))
-        lower.addWidget(self.preview)
+        lower.addWidget(QWidget())
         lower.setStretchFactor(0, 1)
         lower.setStretchFactor(1, 1)
         lower.setSizes([520, 520])
@@ -146,6 +150,22 @@ class ProjectView(QWidget):
         layout.addLayout(tools)
         layout.addWidget(self.timeline)
         layout.addWidget(lower, 1)
+
+    @property
+    def preview(self) -> PreviewPlayer | PlaybackUnavailable:
+        """Built when a project is first shown: the player starts Qt Multimedia's backend
+        (FFmpeg, the audio service), which the library page, the usual first screen, does not
+        need."""
+        if self._preview is None:
+            self._preview = create_preview()
+            placeholder = self._lower.replaceWidget(1, self._preview)
+            if placeholder is not None:
+                placeholder.deleteLater()
+        return self._preview
+
+    def stop_playback(self) -> None:
+        if self._preview is not None:
+            self._preview.stop()
 
     # Showing a project
 

@@ -32,6 +32,22 @@ from avpe_desktop.config import EngineChoice
 from avpe_desktop.context import AppContext
 from avpe_desktop.ui.app import create_application
 from avpe_desktop.ui.main_window import MainWindow
+from avpe_desktop.ui.preview import playback_problem
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "needs_playback: plays video through Qt Multimedia; skipped where it cannot load"
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skips playback tests on machines where Qt Multimedia cannot load, with the same words
+    the app shows there (what is missing and how to get it); they run everywhere else."""
+    if item.get_closest_marker("needs_playback") is not None:
+        problem = playback_problem()
+        if problem is not None:
+            pytest.skip(problem)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ import pytest
 
 from avpe_desktop.media.encode import write_video
 
+pytestmark = pytest.mark.needs_playback
+
 CHILD_TIMEOUT_S = 60
 """Only a hang guard: each child takes seconds, a deadlock stays forever."""
 
@@ -50,7 +52,7 @@ clip = QUrl.fromLocalFile(sys.argv[1])
 _RENDERER_TEARDOWN = """
 from PySide6.QtMultimedia import QAudioOutput
 
-from avpe_desktop.ui.preview import PreviewPlayer
+from avpe_desktop.ui.playback import PreviewPlayer
 
 preview = PreviewPlayer()
 preview.show()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -31,6 +32,7 @@ def _save(qtbot: QtBot, widget: QWidget, folder: Path, name: str) -> Path:
     return path
 
 
+@pytest.mark.needs_playback
 def test_screenshots_of_every_main_screen(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     folder = Path(os.environ.get("AVPE_SCREENSHOTS", tmp_path)).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -62,7 +64,10 @@ def test_screenshots_of_every_main_screen(qtbot: QtBot, window: MainWindow, tmp_
     view = window.project_view
     view.timeline.select(1)
     qtbot.waitUntil(lambda: view.timeline.thumbnails.wait_idle(50), timeout=5_000)
+    from avpe_desktop.ui.playback import PreviewPlayer
+
     preview = view.preview
+    assert isinstance(preview, PreviewPlayer)
     preview.player.play()
     qtbot.waitUntil(lambda: preview.player.position() > 1500, timeout=15_000)
     preview.player.pause()

@@ -1,24 +1,24 @@
 """The Google engine: Gemini scripts and analysis, Gemini image / Imagen keyframes, Veo 3.1
-clips, all on the official google-genai SDK and all through `engines.resilience`."""
+clips, all on the official google-genai SDK and all through `engines.resilience`.
+
+The model table (`models`) is plain data the pipeline and Settings read at start-up; the SDK
+takes half a second to import, so the names that need it load on first use (PEP 562).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from avpe_desktop.engines.base import Engine
-from avpe_desktop.engines.google.analyst import GeminiCharacterAnalyst
-from avpe_desktop.engines.google.client import ClientOptions, GoogleClient, GoogleCredentials
 from avpe_desktop.engines.google.models import GoogleModels, estimate_cost, validate_video_settings
-from avpe_desktop.engines.google.painter import GeminiFramePainter
-from avpe_desktop.engines.google.runtime import GoogleRuntime
-from avpe_desktop.engines.google.script import GeminiScriptWriter
-from avpe_desktop.engines.google.video import VeoVideoMaker
-from avpe_desktop.engines.resilience import (
-    DEFAULT_POLICY,
-    InFlightLimit,
-    ModelRateLimits,
-)
-from avpe_desktop.retry_policy import RetryPolicy
+
+if TYPE_CHECKING:
+    from avpe_desktop.engines.google.analyst import GeminiCharacterAnalyst
+    from avpe_desktop.engines.google.client import ClientOptions, GoogleCredentials
+    from avpe_desktop.engines.google.engine import google_engine
+    from avpe_desktop.engines.google.painter import GeminiFramePainter
+    from avpe_desktop.engines.google.runtime import GoogleRuntime
+    from avpe_desktop.engines.google.script import GeminiScriptWriter
+    from avpe_desktop.engines.google.video import VeoVideoMaker
 
 __all__ = [
     "ClientOptions",
@@ -35,37 +35,34 @@ __all__ = [
 ]
 
 
-def google_engine(
-    credentials: GoogleCredentials,
-    *,
-    models: GoogleModels | Mapping[str, str] | None = None,
-    requests_per_minute: int = 15,
-    videos_in_flight: int = 4,
-    options: ClientOptions | None = None,
-    policy: RetryPolicy = DEFAULT_POLICY,
-    rate_limit_period: float = 60.0,
-    output_gcs_uri: str | None = None,
-    poll_interval: float = 10.0,
-) -> Engine:
-    """All four roles on one client, so they share quotas and the in-flight video limit.
+def __getattr__(name: str) -> object:
+    """Imports written out, not looked up by name, so PyInstaller sees them."""
+    if name in ("ClientOptions", "GoogleCredentials"):
+        from avpe_desktop.engines.google import client
 
-    An AI Studio key builds an engine too: scripts, analysis and keyframes work, and video
-    refuses with a CredentialsError that says what to configure.
-    """
-    if not isinstance(models, GoogleModels):
-        models = GoogleModels.from_settings(models)
-    runtime = GoogleRuntime(
-        client=GoogleClient(credentials, options),
-        models=models,
-        policy=policy,
-        limits=ModelRateLimits(requests_per_minute, period=rate_limit_period),
-        in_flight=InFlightLimit(videos_in_flight),
-    )
-    return Engine(
-        name="google",
-        writer=GeminiScriptWriter(runtime),
-        analyst=GeminiCharacterAnalyst(runtime),
-        painter=GeminiFramePainter(runtime),
-        video=VeoVideoMaker(runtime, output_gcs_uri=output_gcs_uri),
-        poll_interval=poll_interval,
-    )
+        return getattr(client, name)
+    if name == "google_engine":
+        from avpe_desktop.engines.google import engine
+
+        return engine.google_engine
+    if name == "GeminiCharacterAnalyst":
+        from avpe_desktop.engines.google import analyst
+
+        return analyst.GeminiCharacterAnalyst
+    if name == "GeminiFramePainter":
+        from avpe_desktop.engines.google import painter
+
+        return painter.GeminiFramePainter
+    if name == "GoogleRuntime":
+        from avpe_desktop.engines.google import runtime
+
+        return runtime.GoogleRuntime
+    if name == "GeminiScriptWriter":
+        from avpe_desktop.engines.google import script
+
+        return script.GeminiScriptWriter
+    if name == "VeoVideoMaker":
+        from avpe_desktop.engines.google import video
+
+        return video.VeoVideoMaker
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
