@@ -28,6 +28,8 @@ BACKUPS_FOLDER = "backups"
 KEEP_DAILY = 7
 KEEP_WEEKLY = 4
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
 _STAMP = "%Y-%m-%dT%H%M%S"
 _NAME = re.compile(
     r"library-(?P<stamp>\d{4}-\d{2}-\d{2}T\d{6})Z-(?P<reason>daily|manual|before-upgrade)"
@@ -141,6 +143,14 @@ def integrity_problem(path: Path) -> str | None:
         return str(exc)
     findings = [str(row[0]) for row in rows]
     return None if findings == ["ok"] else "; ".join(findings[:3])
+
+
+def has_sqlite_header(path: Path) -> bool:
+    """False for a file that is not an SQLite database (an empty one is a new database).
+    Raises OSError when the file cannot be read."""
+    with path.open("rb") as handle:
+        magic = handle.read(len(SQLITE_MAGIC))
+    return not magic or magic == SQLITE_MAGIC
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:

@@ -16,16 +16,17 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
+from avpe_desktop.storage import sqlite_library
 from avpe_desktop.storage.atomic import atomic_output
 from avpe_desktop.storage.backups import (
     BackupFile,
     backups_folder,
+    has_sqlite_header,
     integrity_problem,
     list_backups,
     open_read_only,
 )
 from avpe_desktop.storage.repository import LibraryError, LibraryRepository
-from avpe_desktop.storage.sqlite_library import MIGRATIONS
 
 _COMPANIONS = ("", "-wal", "-shm", "-journal")
 """SQLite's files for one database; a stale -wal left beside a restored file would be
@@ -89,7 +90,7 @@ def summarise_backup(backup: BackupFile) -> BackupSummary:
     try:
         with contextlib.closing(open_read_only(backup.path)) as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
+            if version > len(sqlite_library.MIGRATIONS):
                 return BackupSummary(
                     backup, size, problem="made by a newer version of AVPE Desktop"
                 )
@@ -179,6 +180,8 @@ def _probe(library_path: Path) -> _State:
     """
     if not library_path.exists():
         return _State.ABSENT
+    if not has_sqlite_header(library_path):
+        return _State.DAMAGED  # SQLite would delete a -wal beside it
     probe = sqlite3.connect(library_path, timeout=0, isolation_level=None)
     try:
         probe.execute("PRAGMA locking_mode = EXCLUSIVE")

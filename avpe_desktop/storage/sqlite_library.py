@@ -21,6 +21,7 @@ from avpe_desktop.storage.backups import (
     BackupReason,
     backup_due,
     backups_folder,
+    has_sqlite_header,
     prune_backups,
     write_backup,
 )
@@ -95,6 +96,7 @@ class SqliteLibrary:
     def _open(path: Path) -> sqlite3.Connection:
         """Reads the header before changing anything, so a foreign or newer file is left as
         it was (switching to WAL alone rewrites the header)."""
+        _refuse_foreign_file(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)  # first run: the data folder is new
             db = sqlite3.connect(
@@ -366,6 +368,23 @@ def _migrate(db: sqlite3.Connection) -> None:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """Checked before SQLite sees the file: on a file that is not a database, SQLite still
+    treats a -wal beside it as its own and deletes it on close, and that -wal may hold the
+    creator's latest work (a restore keeps it aside with the damaged file)."""
+    try:
+        foreign = not has_sqlite_header(path)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        return  # a new library, or an error SQLite words better when it opens the path
+    except OSError as exc:
+        raise LibraryOpenError(f"Cannot open the library at {path}: {exc.strerror}") from exc
+    if foreign:
+        raise LibraryOpenError(
+            f"{path} is not an AVPE library database (file is not a database); "
+            "it has been left untouched."
+        )
 
 
 def _backup_before_upgrade(db: sqlite3.Connection, path: Path) -> None:
