@@ -28,7 +28,7 @@ from avpe_desktop.characters import (
     import_character,
     remove_character,
 )
-from avpe_desktop.config import AppDirs, app_dirs, load_settings
+from avpe_desktop.config import AppDirs, app_dirs
 from avpe_desktop.context import AppContext
 from avpe_desktop.domain import (
     AspectRatio,
@@ -62,7 +62,7 @@ from avpe_desktop.storage.cloudinary_upload import (
 )
 from avpe_desktop.storage.layout import ProjectLayout
 from avpe_desktop.storage.repository import LibraryError, LibraryOpenError
-from avpe_desktop.storage.restore import missing_files, restore_library, summarise_backups
+from avpe_desktop.storage.restore import missing_after_restore, restore_library, summarise_backups
 from avpe_desktop.storage.sqlite_library import SqliteLibrary
 
 EXIT_USER_ERROR = 1
@@ -291,8 +291,7 @@ def _library_backup(dirs: AppDirs, _args: argparse.Namespace) -> int:
     not made as well, a second before this one."""
     with SqliteLibrary(dirs.library_db) as library:
         made = library.backup(BackupReason.MANUAL)
-    size = made.path.stat().st_size
-    print(f"Backed up the library to {made.path} ({_file_size(size)}, checked).")
+    print(f"Backed up the library to {made.path} (checked by SQLite).")
     return 0
 
 
@@ -303,25 +302,17 @@ def _library_backups(dirs: AppDirs, _args: argparse.Namespace) -> int:
     for summary in summaries:
         backup = summary.backup
         when = backup.local_time().strftime("%Y-%m-%d %H:%M")
-        size = _file_size(summary.size)
-        print(
-            f"{when}  {backup.reason.value:<14} {size:>8}  {summary.contents():<26} {backup.name}"
-        )
+        size, held = summary.size_text(), summary.contents()
+        print(f"{when}  {backup.reason.value:<14} {size:>8}  {held:<26} {backup.name}")
     return 0
 
 
 def _library_restore(dirs: AppDirs, args: argparse.Namespace) -> int:
     result = restore_library(dirs.library_db, args.name)
     print(result.describe())
-    workspace = load_settings(dirs.settings_file).workspace_path(dirs)
-    with SqliteLibrary(dirs.library_db) as library:
-        for line in missing_files(library, dirs.data, workspace):
-            print(f"  {line}")
+    for line in missing_after_restore(dirs):
+        print(f"  {line}")
     return 0
-
-
-def _file_size(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{size // 1000} KB"
 
 
 def _upload_character(ctx: AppContext, args: argparse.Namespace) -> int:

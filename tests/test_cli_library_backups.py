@@ -53,7 +53,7 @@ def test_restore_names_the_files_a_restored_library_misses(
 ) -> None:
     _add(tmp_path, "Floof")
     assert main(["library", "backup"]) == 0
-    image = next((app_dirs().characters).rglob("*.png"))
+    image = next(app_dirs().characters.rglob("image.png"))
     image.unlink()
 
     assert main(["library", "restore"]) == 0

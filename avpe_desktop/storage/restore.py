@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
+from avpe_desktop.config import AppDirs, load_settings
 from avpe_desktop.storage import sqlite_library
 from avpe_desktop.storage.atomic import atomic_output
 from avpe_desktop.storage.backups import (
@@ -27,6 +28,7 @@ from avpe_desktop.storage.backups import (
     open_read_only,
 )
 from avpe_desktop.storage.repository import LibraryError, LibraryRepository
+from avpe_desktop.storage.sqlite_library import SqliteLibrary
 
 _COMPANIONS = ("", "-wal", "-shm", "-journal")
 """SQLite's files for one database; a stale -wal left beside a restored file would be
@@ -51,6 +53,10 @@ class BackupSummary:
     @property
     def usable(self) -> bool:
         return self.problem is None
+
+    def size_text(self) -> str:
+        mb = self.size / 1_000_000
+        return f"{mb:.1f} MB" if mb >= 1 else f"{self.size // 1000} KB"
 
     def contents(self) -> str:
         """ "3 characters, 1 project", or why the backup cannot be used."""
@@ -205,6 +211,13 @@ def _move_aside(library_path: Path, suffix: str) -> list[tuple[Path, Path]]:
             original.replace(aside)
             moved.append((original, aside))
     return moved
+
+
+def missing_after_restore(dirs: AppDirs) -> list[str]:
+    """`missing_files` for the local library just restored, in the workspace from Settings."""
+    workspace = load_settings(dirs.settings_file).workspace_path(dirs)
+    with SqliteLibrary(dirs.library_db) as library:
+        return missing_files(library, dirs.data, workspace)
 
 
 def missing_files(library: LibraryRepository, data_dir: Path, workspace: Path) -> list[str]:
