@@ -13,7 +13,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, TextIO, TypeVar
@@ -113,9 +113,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open_context() -> AppContext:
+    with _suggest_restore():
+        return AppContext.open()
+
+
+@contextlib.contextmanager
+def _suggest_restore() -> Iterator[None]:
     """A library that will not open may have backups: the message says how to restore."""
     try:
-        return AppContext.open()
+        yield
     except LibraryOpenError as exc:
         raise LibraryOpenError(
             f"{exc} `avpe library restore` puts back the newest good backup "
@@ -289,7 +295,9 @@ def _library_copy(ctx: AppContext, args: argparse.Namespace) -> int:
 def _library_backup(dirs: AppDirs, _args: argparse.Namespace) -> int:
     """Opens the SQLite file itself rather than the app context, so the start-up backup is
     not made as well, a second before this one."""
-    with SqliteLibrary(dirs.library_db) as library:
+    with _suggest_restore():
+        library = SqliteLibrary(dirs.library_db)
+    with library:
         made = library.backup(BackupReason.MANUAL)
     print(f"Backed up the library to {made.path} (checked by SQLite).")
     return 0

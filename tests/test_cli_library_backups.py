@@ -29,6 +29,8 @@ def test_restore_brings_back_a_library_overwritten_with_garbage(
     library.write_bytes(b"\x00this is not a library\xff" * 300)
     assert main(["character", "list"]) == 1
     assert "`avpe library restore`" in capsys.readouterr().err
+    assert main(["library", "backup"]) == 1
+    assert "`avpe library restore`" in capsys.readouterr().err
 
     assert main(["library", "backups"]) == 0
     listing = capsys.readouterr().out

@@ -221,6 +221,20 @@ def test_restore_brings_back_a_library_overwritten_with_garbage(tmp_path: Path) 
     assert str(damaged) in result.describe()
 
 
+def test_restore_brings_back_a_deleted_library(tmp_path: Path) -> None:
+    library_path = tmp_path / "library.sqlite3"
+    _library(library_path)
+    with SqliteLibrary(library_path) as library:
+        library.backup()
+    library_path.unlink()
+
+    result = restore_library(library_path)
+
+    assert result.kept_aside == []
+    assert "previous library" not in result.describe()
+    assert _names(library_path) == ["Blob", "Floof"]
+
+
 def test_restore_takes_the_newest_good_backup_or_the_one_named(tmp_path: Path) -> None:
     library_path = tmp_path / "library.sqlite3"
     _library(library_path, names=("Floof",))
