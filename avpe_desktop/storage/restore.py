@@ -203,11 +203,17 @@ def _probe(library_path: Path) -> _State:
 
 
 def _move_aside(library_path: Path, suffix: str) -> list[tuple[Path, Path]]:
+    """A second restore in the same second gets a counter: a file kept aside is never
+    overwritten."""
+    name, counter = f"{library_path.name}.{suffix}", 1
+    while any(library_path.with_name(name + c).exists() for c in _COMPANIONS):
+        counter += 1
+        name = f"{library_path.name}.{suffix}-{counter}"
     moved: list[tuple[Path, Path]] = []
     for companion in _COMPANIONS:
         original = library_path.with_name(library_path.name + companion)
         if original.exists():
-            aside = library_path.with_name(f"{library_path.name}.{suffix}{companion}")
+            aside = library_path.with_name(name + companion)
             original.replace(aside)
             moved.append((original, aside))
     return moved

@@ -249,12 +249,15 @@ def test_restore_takes_the_newest_good_backup_or_the_one_named(tmp_path: Path) -
     assert [s.usable for s in summaries] == [False, True, True]
     assert summaries[0].contents().startswith("damaged")
 
-    assert restore_library(library_path).restored.backup == good
+    same_second = datetime(2026, 12, 5, 10, 15, tzinfo=UTC)
+    assert restore_library(library_path, now=same_second).restored.backup == good
     assert _names(library_path) == ["Blob", "Floof"]
-    assert restore_library(library_path, oldest.path.stem).restored.backup == oldest
+    assert restore_library(library_path, oldest.path.stem, same_second).restored.backup == oldest
     assert _names(library_path) == ["Floof"]
-    aside = sorted(p.name for p in tmp_path.glob("library.sqlite3.replaced-*"))
-    assert len(aside) >= 1  # sound libraries are kept too, as "replaced"
+    # Sound libraries are kept too, as "replaced"; the second one does not overwrite the first.
+    first, second = sorted(tmp_path.glob("library.sqlite3.replaced-*"))
+    assert second.name == f"{first.name}-2"
+    assert _names(second) == ["Blob", "Floof"]
 
     with pytest.raises(RestoreError, match="cannot be restored: damaged"):
         restore_library(library_path, damaged.name)
