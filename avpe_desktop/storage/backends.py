@@ -82,8 +82,8 @@ def open_library(settings: Settings, dirs: AppDirs) -> OpenedLibrary:
 
 
 def _start_up_backup(library: SqliteLibrary) -> str | None:
-    """A failed backup must not keep a creator from working: it is logged and shown as a
-    notice, and tried again at the next start."""
+    """A failed backup must not keep a creator from working: it is logged (the CLI prints
+    warnings), returned as the library notice, and tried again at the next start."""
     try:
         library.backup_if_due()
     except BackupError as exc:
