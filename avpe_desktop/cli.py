@@ -13,7 +13,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, TextIO, TypeVar
@@ -28,6 +28,7 @@ from avpe_desktop.characters import (
     import_character,
     remove_character,
 )
+from avpe_desktop.config import AppDirs, app_dirs
 from avpe_desktop.context import AppContext
 from avpe_desktop.domain import (
     AspectRatio,
@@ -52,6 +53,7 @@ from avpe_desktop.pipeline.queue import QueueError, RenderQueue
 from avpe_desktop.pipeline.screenwriter import write_script
 from avpe_desktop.projects import create_project
 from avpe_desktop.secrets import SecretRedactor, SecretsUnavailableError
+from avpe_desktop.storage.backups import BackupReason
 from avpe_desktop.storage.cloudinary_upload import (
     CloudinaryAccount,
     CloudinaryUploader,
@@ -59,7 +61,9 @@ from avpe_desktop.storage.cloudinary_upload import (
     upload_character,
 )
 from avpe_desktop.storage.layout import ProjectLayout
-from avpe_desktop.storage.repository import LibraryError
+from avpe_desktop.storage.repository import LibraryError, LibraryOpenError
+from avpe_desktop.storage.restore import missing_after_restore, restore_library, summarise_backups
+from avpe_desktop.storage.sqlite_library import SqliteLibrary
 
 EXIT_USER_ERROR = 1
 EXIT_INTERRUPTED = 130  # what a shell reports for a program stopped by Ctrl-C
@@ -92,7 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
-        with AppContext.open() as ctx:
+        if not getattr(args, "opens_library", True):
+            files_handler: Callable[[AppDirs, argparse.Namespace], int] = args.handler
+            return files_handler(app_dirs(), args)
+        with _open_context() as ctx:
             handler: Callable[[AppContext, argparse.Namespace], int] = args.handler
             return handler(ctx, args)
     except json.JSONDecodeError as exc:
@@ -104,6 +111,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("avpe: stopped.", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _open_context() -> AppContext:
+    with _suggest_restore():
+        return AppContext.open()
+
+
+@contextlib.contextmanager
+def _suggest_restore() -> Iterator[None]:
+    """A library that will not open may have backups: the message says how to restore."""
+    try:
+        yield
+    except LibraryOpenError as exc:
+        raise LibraryOpenError(
+            f"{exc} `avpe library restore` puts back the newest good backup "
+            "(`avpe library backups` lists them)."
+        ) from exc
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -224,6 +248,19 @@ def _library_and_upload_commands(
         "--to", required=True, choices=["mongodb", "sqlite"], help="where the copy goes"
     )
     copy.set_defaults(handler=_library_copy)
+    backup = library_commands.add_parser(
+        "backup", help="back up the library on this computer now (kept with the daily ones)"
+    )
+    backup.set_defaults(handler=_library_backup, opens_library=False)
+    backups = library_commands.add_parser(
+        "backups", help="list the library's backups, newest first"
+    )
+    backups.set_defaults(handler=_library_backups, opens_library=False)
+    restore = library_commands.add_parser(
+        "restore", help="put a backup back in place of the library (the current one is kept)"
+    )
+    restore.add_argument("name", nargs="?", help="a backup's name (default: the newest good one)")
+    restore.set_defaults(handler=_library_restore, opens_library=False)
 
     upload = commands.add_parser("upload", help="upload to Cloudinary (keys in Settings)")
     upload_commands = upload.add_subparsers(title="upload commands", metavar="WHAT")
@@ -255,6 +292,37 @@ def _library_copy(ctx: AppContext, args: argparse.Namespace) -> int:
     finally:
         src.close()
     print(f"Copied the {source} library to {target}: {report.summary()}.")
+    return 0
+
+
+def _library_backup(dirs: AppDirs, _args: argparse.Namespace) -> int:
+    """Opens the SQLite file itself rather than the app context, so the start-up backup is
+    not made as well, a second before this one."""
+    with _suggest_restore():
+        library = SqliteLibrary(dirs.library_db)
+    with library:
+        made = library.backup(BackupReason.MANUAL)
+    print(f"Backed up the library to {made.path} (checked by SQLite).")
+    return 0
+
+
+def _library_backups(dirs: AppDirs, _args: argparse.Namespace) -> int:
+    summaries = summarise_backups(dirs.library_db)
+    if not summaries:
+        print("No backups yet: one is made each day the app starts, `avpe library backup` now.")
+    for summary in summaries:
+        backup = summary.backup
+        when = backup.local_time().strftime("%Y-%m-%d %H:%M")
+        size, held = summary.size_text(), summary.contents()
+        print(f"{when}  {backup.reason.value:<14} {size:>8}  {held:<26} {backup.name}")
+    return 0
+
+
+def _library_restore(dirs: AppDirs, args: argparse.Namespace) -> int:
+    result = restore_library(dirs.library_db, args.name)
+    print(result.describe())
+    for line in missing_after_restore(dirs):
+        print(f"  {line}")
     return 0
 
 

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from avpe_desktop.config import AppDirs, LibraryBackend, Settings
 from avpe_desktop.secrets import SecretName, get_secret
+from avpe_desktop.storage.backups import BackupError
 from avpe_desktop.storage.repository import (
     DuplicateError,
     LibraryOpenError,
@@ -60,9 +61,10 @@ def open_library(settings: Settings, dirs: AppDirs) -> OpenedLibrary:
     """The library Settings asks for; MongoDB that cannot be opened falls back to SQLite.
 
     A SQLite failure is not caught: there is nothing further to fall back to, and its error
-    already says what is wrong with the file.
+    already says what is wrong with the file. The local library gets its daily backup here.
     """
     wanted = settings.library_backend
+    notice: str | None = None
     if wanted is LibraryBackend.MONGODB:
         try:
             return OpenedLibrary(open_backend(wanted, dirs), wanted)
@@ -72,10 +74,22 @@ def open_library(settings: Settings, dirs: AppDirs) -> OpenedLibrary:
                 "MongoDB is used again once it can be reached at the next start."
             )
             log.warning("%s", notice)  # the message masks the URI's credentials already
-            return OpenedLibrary(
-                open_backend(LibraryBackend.SQLITE, dirs), LibraryBackend.SQLITE, notice
-            )
-    return OpenedLibrary(open_backend(LibraryBackend.SQLITE, dirs), LibraryBackend.SQLITE)
+    local = SqliteLibrary(dirs.library_db)
+    problem = _start_up_backup(local)
+    if problem:
+        notice = f"{notice} {problem}" if notice else problem
+    return OpenedLibrary(local, LibraryBackend.SQLITE, notice)
+
+
+def _start_up_backup(library: SqliteLibrary) -> str | None:
+    """A failed backup must not keep a creator from working: it is logged (the CLI prints
+    warnings), returned as the library notice, and tried again at the next start."""
+    try:
+        library.backup_if_due()
+    except BackupError as exc:
+        log.warning("Start-up backup failed: %s", exc)
+        return str(exc)
+    return None
 
 
 @dataclass

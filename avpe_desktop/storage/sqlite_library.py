@@ -15,6 +15,16 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from avpe_desktop.domain import Character, Job, JobStatus, Project, Step, StepStatus
+from avpe_desktop.storage.backups import (
+    BackupError,
+    BackupFile,
+    BackupReason,
+    backup_due,
+    backups_folder,
+    has_sqlite_header,
+    prune_backups,
+    write_backup,
+)
 from avpe_desktop.storage.repository import (
     DuplicateError,
     LibraryOpenError,
@@ -86,6 +96,7 @@ class SqliteLibrary:
     def _open(path: Path) -> sqlite3.Connection:
         """Reads the header before changing anything, so a foreign or newer file is left as
         it was (switching to WAL alone rewrites the header)."""
+        _refuse_foreign_file(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)  # first run: the data folder is new
             db = sqlite3.connect(
@@ -107,6 +118,8 @@ class SqliteLibrary:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
             db.execute("PRAGMA foreign_keys = ON")
+            if 0 < version < len(MIGRATIONS):
+                _backup_before_upgrade(db, path)
             _migrate(db)
         except sqlite3.DatabaseError as exc:
             db.close()
@@ -123,6 +136,32 @@ class SqliteLibrary:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    # Backups
+
+    def backup(
+        self, reason: BackupReason = BackupReason.MANUAL, now: datetime | None = None
+    ) -> BackupFile:
+        """A checked copy in the backups folder beside the library, then old ones pruned.
+        Raises BackupError; the library itself is never changed by a backup."""
+        folder = backups_folder(self.path)
+        with self._lock:
+            made = write_backup(self._db, folder, reason, now)
+        prune_backups(folder)
+        return made
+
+    def backup_if_due(self, now: datetime | None = None) -> BackupFile | None:
+        """The start-up backup: at most one a day, and none of an empty library (a first run
+        has nothing to lose). A few MB copy and check in milliseconds."""
+        if not backup_due(backups_folder(self.path), now) or not self._has_records():
+            return None
+        return self.backup(BackupReason.DAILY, now)
+
+    def _has_records(self) -> bool:
+        rows = self._query(
+            "SELECT EXISTS (SELECT 1 FROM characters) OR EXISTS (SELECT 1 FROM projects)"
+        )
+        return bool(rows[0][0])
 
     def __enter__(self) -> SqliteLibrary:
         return self
@@ -329,6 +368,36 @@ def _migrate(db: sqlite3.Connection) -> None:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """Checked before SQLite sees the file: on a file that is not a database, SQLite still
+    treats a -wal beside it as its own and deletes it on close, and that -wal may hold the
+    creator's latest work (a restore keeps it aside with the damaged file)."""
+    try:
+        foreign = not has_sqlite_header(path)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        return  # a new library, or an error SQLite words better when it opens the path
+    except OSError as exc:
+        raise LibraryOpenError(f"Cannot open the library at {path}: {exc.strerror}") from exc
+    if foreign:
+        raise LibraryOpenError(
+            f"{path} is not an AVPE library database (file is not a database); "
+            "it has been left untouched."
+        )
+
+
+def _backup_before_upgrade(db: sqlite3.Connection, path: Path) -> None:
+    """An upgraded library cannot be opened by the previous app version, so the library as
+    it was is copied first; without that copy the upgrade does not happen."""
+    try:
+        write_backup(db, backups_folder(path), BackupReason.BEFORE_UPGRADE)
+    except BackupError as exc:
+        raise LibraryOpenError(
+            f"{exc} The library at {path} needs an upgrade for this version of AVPE Desktop, "
+            "which is only done after a backup; it has been left as it was."
+        ) from exc
+    prune_backups(backups_folder(path))
 
 
 def _require(db: sqlite3.Connection, table: str, kind: str, item_id: str) -> None:

@@ -13,13 +13,12 @@ from collections.abc import Sequence
 
 import qasync
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from avpe_desktop import __version__
 from avpe_desktop.config import APP_AUTHOR, APP_NAME
-from avpe_desktop.context import AppContext
-from avpe_desktop.storage.repository import LibraryError
-from avpe_desktop.ui.errors import configure_logging, install_excepthook, readable, report
+from avpe_desktop.ui.errors import configure_logging, install_excepthook, report
+from avpe_desktop.ui.library_recovery import open_context_or_recover
 from avpe_desktop.ui.main_window import MainWindow
 from avpe_desktop.ui.resources import icon, theme_qss
 
@@ -57,10 +56,8 @@ def install_loop(app: QApplication) -> qasync.QEventLoop:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     app = create_application(argv)
-    try:
-        ctx = AppContext.open()
-    except (LibraryError, OSError) as exc:
-        QMessageBox.critical(None, APP_NAME, f"The library cannot be opened.\n\n{readable(exc)}")
+    ctx = open_context_or_recover()
+    if ctx is None:
         return 1
     log_file = configure_logging(ctx.dirs.logs)
     log.info("AVPE Desktop %s starting; log file %s", __version__, log_file)
