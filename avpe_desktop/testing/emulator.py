@@ -531,11 +531,13 @@ class _Handler(LoopbackHandler):
             usage["candidatesTokenCount"] = 1290
             return _candidate([part], usage)
         schema = config.get("responseSchema") or config.get("responseJsonSchema")
-        if config.get("responseMimeType") == "application/json" and schema:
+        if config.get("responseMimeType") == "application/json":
             if fault is not None and fault.invalid_output:
                 text = json.dumps({"unexpected": "this does not follow the schema"})
-            else:
+            elif schema:
                 text = json.dumps(self.emulator.media.structured(schema, prompt, images))
+            else:
+                text = json.dumps(self.emulator.media.unstructured(prompt, images))
         else:
             text = "This is the Google emulator."
         usage["candidatesTokenCount"] = max(1, len(text) // 4)
