@@ -45,11 +45,13 @@ from avpe_desktop.domain import (
 from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE
 from avpe_desktop.engines.base import Engine, EngineError
 from avpe_desktop.engines.registry import BASE_URL_ENV, create_engine
+from avpe_desktop.input_files import describe_os_error
 from avpe_desktop.media.ffmpeg import MediaError
 from avpe_desktop.media.images import ImageRejectedError
 from avpe_desktop.pipeline.progress import ProgressEvent, Stage
 from avpe_desktop.pipeline.queue import QueueError, RenderQueue
 from avpe_desktop.pipeline.screenwriter import write_script
+from avpe_desktop.pipeline.script_file import read_script_file
 from avpe_desktop.projects import create_project
 from avpe_desktop.secrets import SecretRedactor, SecretsUnavailableError
 from avpe_desktop.storage.cloudinary_upload import (
@@ -329,7 +331,7 @@ def _write(ctx: AppContext, args: argparse.Namespace) -> int:
 
 def _render(ctx: AppContext, args: argparse.Namespace) -> int:
     character = find_character(ctx.library, args.character)
-    content = Content.from_seed_json(args.content.read_bytes())
+    content = read_script_file(args.content)
     return _render_content(ctx, args, _engine(ctx, args), character, content, brief=None)
 
 
@@ -615,6 +617,8 @@ def _one_line(exc: BaseException) -> str:
             for error in exc.errors()
         ]
         return f"invalid {exc.title}: " + "; ".join(problems)
+    if isinstance(exc, OSError) and exc.filename:
+        return describe_os_error(exc, Path(exc.filename).name or str(exc.filename))
     return str(exc) or type(exc).__name__
 
 
