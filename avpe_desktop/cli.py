@@ -617,8 +617,8 @@ def _one_line(exc: BaseException) -> str:
             for error in exc.errors()
         ]
         return f"invalid {exc.title}: " + "; ".join(problems)
-    if isinstance(exc, OSError) and exc.filename:
-        return describe_os_error(exc, Path(exc.filename).name or str(exc.filename))
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
     return str(exc) or type(exc).__name__
 
 

@@ -1,5 +1,6 @@
 """Reading a file a creator named (an image to import, a script to render), with every way it
-can go wrong put in words: a folder, a missing file, no permission, an empty file, too big.
+can go wrong put in words: a folder, a missing file, no permission, an empty file, too big;
+and the same words for any failed read or write (a full disk) a render or a command meets.
 
 The operating system's own messages ("[Errno 21] Is a directory") name neither the file's role
 nor what to do, so each case gets its own sentence here, once, for the CLI and the dialogs.
@@ -44,15 +45,21 @@ def read_input_file(
     raise error(f"{problem} {hint}".rstrip())
 
 
-def describe_os_error(exc: OSError, name: str) -> str:
-    """One sentence for a failed read of the file `name`, without the errno."""
+def describe_os_error(exc: OSError, name: str | None = None) -> str:
+    """One sentence for a failed read or write of the file `name` (by default the one the
+    error names), without the errno."""
+    if name is None:
+        name = Path(exc.filename).name if exc.filename else ""
+    label = f"'{name}'" if name else "A file"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "The disk is full: free some space, then try again."
     if isinstance(exc, FileNotFoundError):
-        return f"'{name}' does not exist. Check the file's name and folder."
+        return f"{label} does not exist. Check the file's name and folder."
     if isinstance(exc, PermissionError):
-        return f"'{name}' cannot be opened: you do not have permission to read it."
+        return f"{label} cannot be opened: you do not have permission to use it."
     if isinstance(exc, IsADirectoryError):
-        return f"'{name}' is a folder, not a file."
+        return f"{label} is a folder, not a file."
     if exc.errno == errno.ENAMETOOLONG:
         return f"'{name[:40]}…' has a name too long for this system."
-    reason = (exc.strerror or "it could not be read").rstrip(".").lower()
-    return f"'{name}' cannot be read ({reason})."
+    reason = (exc.strerror or "it could not be used").rstrip(".").lower()
+    return f"{label} cannot be read or written ({reason})."

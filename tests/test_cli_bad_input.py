@@ -73,7 +73,7 @@ def test_an_unreadable_file_says_permission(
     with pytest.raises(ImageRejectedError) as info:
         check_image_file(image)
     assert str(info.value) == (
-        "'locked.png' cannot be opened: you do not have permission to read it."
+        "'locked.png' cannot be opened: you do not have permission to use it."
     )
 
 

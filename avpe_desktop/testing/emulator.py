@@ -261,6 +261,13 @@ class Emulator(LoopbackServer[LoggedRequest]):
         error = {"code": code, "message": message}
         return self.add_fault(Fault("predictLongRunning", None, times, operation_error=error))
 
+    def expire_operations(self) -> None:
+        """Forgets every Veo operation and its stored clip, as Veo does about two days after
+        the render: polling one then answers 404."""
+        with self._lock:
+            self._state.operations.clear()
+            self._state.files.clear()
+
     def clear_faults(self) -> None:
         with self._lock:
             self._state.faults.clear()
