@@ -261,6 +261,14 @@ class Emulator(LoopbackServer[LoggedRequest]):
         error = {"code": code, "message": message}
         return self.add_fault(Fault("predictLongRunning", None, times, operation_error=error))
 
+    def wait_for_renders(self) -> None:
+        """Blocks until every clip started so far is rendered, so a test can have the next
+        poll of any of them answer at once."""
+        with self._lock:
+            futures = [op.future for op in self._state.operations.values()]
+        for future in futures:
+            future.exception(timeout=self.render_timeout)
+
     def expire_operations(self) -> None:
         """Forgets every Veo operation and its stored clip, as Veo does about two days after
         the render: polling one then answers 404."""
