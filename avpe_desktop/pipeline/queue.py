@@ -114,7 +114,13 @@ class RenderQueue:
         settings = settings or project.settings
         chosen = self.engine(engine)
         character = self.library.get_character(project.character_id)
-        png = image_path(self.library_dir, character).read_bytes()
+        try:
+            png = image_path(self.library_dir, character).read_bytes()
+        except OSError as exc:
+            raise QueueError(
+                f"{character.name}'s image is missing from the library folder: remove "
+                f"{character.name} and add the image again."
+            ) from exc
         layout = self.layout(project).ensure()
         digest = sha256_hex(png)
         snapshot = layout.step_result(f"character-{digest}", ".png")
@@ -283,7 +289,8 @@ class RenderQueue:
         layout = self.layout(self.library.get_project(job.project_id))
         self._character_png(job, layout)
         table = prices(self.engine(job.engine), job.settings)
-        return plan_redo(self.library, job, layout, table, self._missing_inputs(job, layout))
+        missing = self._missing_inputs(job, layout) + _missing_outputs(job, layout)
+        return plan_redo(self.library, job, layout, table, missing)
 
     async def run_pending(self) -> list[Job]:
         """Runs queued jobs oldest first, one at a time (videos inside a job already run in
@@ -345,8 +352,12 @@ class RenderQueue:
         already finished is reused. A retried keyframe that now succeeds changes the frames
         after it, so the clips that used its stand-in are rendered again too."""
         job = self.library.get_job(job_id)
-        if job.status not in RETRYABLE:
-            raise QueueError(f"Job {job_id} is {job.status.value}; only finished jobs retry.")
+        lost = job.status is JobStatus.DONE and self.redo_plan(job_id).anything
+        if job.status not in RETRYABLE and not lost:
+            raise QueueError(
+                f"Job {job_id[:8]} is {job.status.value}: only a failed, partial or cancelled "
+                "job retries, or a done one whose files are gone."
+            )
         for step in self.library.list_steps(job_id):
             if step.status in (StepStatus.FAILED, StepStatus.SKIPPED):
                 self.library.save_step(
@@ -396,6 +407,21 @@ def _outcome(result: RenderResult, ledger: Ledger) -> tuple[JobStatus, str | Non
         error = None
     status = JobStatus.PARTIAL if result.success_count else JobStatus.FAILED
     return status, error
+
+
+def _missing_outputs(job: Job, layout: ProjectLayout) -> list[str]:
+    """A done job's published videos that are gone; a retry remakes them from its results
+    for free."""
+    if job.status is not JobStatus.DONE or job.result is None:
+        return []
+    missing = []
+    clips = range(1, job.result.total_segments + 1)
+    if not all(layout.segment_video(number).is_file() for number in clips):
+        missing.append("the segment videos")
+    merged = job.result.merged_video
+    if merged is not None and merged.success and not layout.merged_video.is_file():
+        missing.append("the merged video")
+    return missing
 
 
 def _runner_alive(job: Job) -> bool:

@@ -27,7 +27,8 @@ class RedoPlan:
     job: Job
     lost: tuple[Step, ...]
     rebuilt: tuple[str, ...]
-    """Inputs written back from the library, for free ("the character image")."""
+    """What is made again for free: inputs from the library ("the character image") and a
+    done job's published videos from its results."""
     cost_usd: float
     """The lost results at list prices, counting clips Google still holds as free."""
     at_most_usd: float
@@ -63,7 +64,7 @@ class RedoPlan:
                 "keeps them, about two days)"
             )
         if self.rebuilt:
-            lines.append(f"  rebuilt from the library: {', '.join(self.rebuilt)}")
+            lines.append(f"  rebuilt for free: {', '.join(self.rebuilt)}")
         if self.at_most_usd <= 0:
             lines.append("  cost: nothing (the offline engine is free)")
         elif self.at_most_usd > self.cost_usd:
