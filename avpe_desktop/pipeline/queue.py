@@ -194,9 +194,9 @@ class RenderQueue:
             self._stopped(job, ledger)
             raise
         except (EngineError, MediaError, OSError, ValueError) as exc:
-            error = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+            message = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
             return self._save(
-                job, status=JobStatus.FAILED, error=error, cost_spent_usd=ledger.spent()
+                job, status=JobStatus.FAILED, error=message, cost_spent_usd=ledger.spent()
             )
         except BaseException as exc:
             self._save(job, status=JobStatus.FAILED, error=f"Internal error: {exc!r}")
@@ -226,30 +226,33 @@ class RenderQueue:
 
     def _inputs(self, job: Job, project: Project) -> RenderInputs:
         layout = self.layout(project)
-        self._restore_inputs(job, project, layout)
+        png = self._character_png(job, layout)
+        self._restore_inputs(job, project, layout, png)
         extra = job.extra
         return RenderInputs(
             content=Content.model_validate(extra["content"]),
-            character_png=self._character_png(job, layout),
+            character_png=png,
             character_description=extra.get("character_description", ""),
             creature_language=extra.get("creature_language", ""),
             settings=job.settings,
             layout=layout,
         )
 
-    def _restore_inputs(self, job: Job, project: Project, layout: ProjectLayout) -> None:
+    def _restore_inputs(
+        self, job: Job, project: Project, layout: ProjectLayout, png: bytes
+    ) -> None:
         """Writes back what the job's folder lost and the library still holds (the folder
         deleted, moved or cleared since the job was paused)."""
         layout.ensure()
         missing = self._missing_inputs(job, layout)
         if CHARACTER_SNAPSHOT in missing:
-            atomic_write_bytes(self._snapshot_path(job, layout), self._character_png(job, layout))
+            atomic_write_bytes(self._snapshot_path(job, layout), png)
         if CONTENT_JSON in missing:
             atomic_write_text(layout.content_json, project.content.to_seed_json())
 
     def _missing_inputs(self, job: Job, layout: ProjectLayout) -> list[str]:
         """The inputs the job's project folder lacks, in words."""
-        missing = []
+        missing: list[str] = []
         if read_verified(self._snapshot_path(job, layout), job.extra["character_sha256"]) is None:
             missing.append(CHARACTER_SNAPSHOT)
         if not layout.content_json.is_file():
@@ -414,7 +417,7 @@ def _missing_outputs(job: Job, layout: ProjectLayout) -> list[str]:
     for free."""
     if job.status is not JobStatus.DONE or job.result is None:
         return []
-    missing = []
+    missing: list[str] = []
     clips = range(1, job.result.total_segments + 1)
     if not all(layout.segment_video(number).is_file() for number in clips):
         missing.append("the segment videos")

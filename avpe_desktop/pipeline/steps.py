@@ -7,8 +7,10 @@ edit, a restart after a crash) and a changed input can never be served a stale r
 
 Results live as files named by their key in the project's `.steps/` folder, written atomically
 before the step row says DONE; a file found there without its row (a crash between the two)
-is adopted rather than paid for again. A video's operation name is saved the moment `start`
-returns, so a restart polls the running operation instead of starting another.
+is adopted rather than paid for again, and so is a copy published under a readable name
+(frames/, videos/) that still hashes right after `.steps/` was deleted. A video's operation
+name is saved the moment `start` returns, so a restart polls the running operation instead of
+starting another, and a clip whose file is gone is fetched again from its operation first.
 
 How far an edit reaches follows from the keys, honestly. Keyframes chain: segment i's first
 frame *is* segment i-1's last frame, and each last frame is painted with the segment's own

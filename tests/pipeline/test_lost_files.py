@@ -92,7 +92,7 @@ async def test_a_deleted_project_folder_repaints_keyframes_and_fetches_recorded_
     job, _clip1 = await _submit_and_pause(library, tmp_path, emulator, make_queue)
     painted, started = images(emulator), videos(emulator)
     lost_keyframes = _done_keyframes(library, job.id)
-    ready = {s.segment: s for s in _clips(library, job.id) if s.status is StepStatus.DONE}
+    ready = {s.segment or 0: s for s in _clips(library, job.id) if s.status is StepStatus.DONE}
     layout = make_queue().layout(library.get_project(job.project_id))
     shutil.rmtree(layout.root)
 
