@@ -106,6 +106,11 @@ def find_character(repo: LibraryRepository, ref: str) -> Character:
     for character in repo.list_characters():
         if character.id == ref:
             return character
+    if not repo.list_characters():
+        raise CharacterError(
+            f"No character called '{ref}': the library has no characters yet. Add one with "
+            "'avpe character add IMAGE --name NAME' (or Import in the Library)."
+        )
     raise CharacterError(f"No character called '{ref}'. 'avpe character list' shows the library.")
 
 

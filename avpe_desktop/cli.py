@@ -46,11 +46,13 @@ from avpe_desktop.domain import (
 from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE
 from avpe_desktop.engines.base import Engine, EngineError
 from avpe_desktop.engines.registry import BASE_URL_ENV, create_engine
+from avpe_desktop.input_files import describe_os_error
 from avpe_desktop.media.ffmpeg import MediaError
 from avpe_desktop.media.images import ImageRejectedError
 from avpe_desktop.pipeline.progress import ProgressEvent, Stage
-from avpe_desktop.pipeline.queue import QueueError, RenderQueue
+from avpe_desktop.pipeline.queue import UNFINISHED, QueueError, RenderQueue
 from avpe_desktop.pipeline.screenwriter import write_script
+from avpe_desktop.pipeline.script_file import read_script_file
 from avpe_desktop.projects import create_project
 from avpe_desktop.secrets import SecretRedactor, SecretsUnavailableError
 from avpe_desktop.storage.backups import BackupReason
@@ -70,6 +72,7 @@ EXIT_INTERRUPTED = 130  # what a shell reports for a program stopped by Ctrl-C
 
 T = TypeVar("T")
 
+PAY_AGAIN_HELP = "pay again for paid results whose files are gone (their cost is shown first)"
 DEMO_IDEA = "Floof discovers a mysterious box"
 DEMO_CHARACTER = "Floof"
 
@@ -180,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     jobs_list.add_argument("--json", action="store_true")
     jobs_list.set_defaults(handler=_jobs_list)
     resume = job_commands.add_parser("resume", help="finish jobs a crash or Ctrl+C left open")
+    resume.add_argument("--yes", action="store_true", help=PAY_AGAIN_HELP)
     resume.set_defaults(handler=_jobs_resume)
     cancel = job_commands.add_parser("cancel", help="stop a job; finished results are kept")
     cancel.add_argument("job", help="job id (or its first characters)")
@@ -187,6 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     retry = job_commands.add_parser("retry", help="re-run a job's failed segments only")
     retry.add_argument("job", help="job id (or its first characters)")
     retry.add_argument("--budget", type=float, help="raise the job's budget cap (USD)")
+    retry.add_argument("--yes", action="store_true", help=PAY_AGAIN_HELP)
     retry.set_defaults(handler=_jobs_retry)
 
     demo = commands.add_parser(
@@ -400,7 +405,7 @@ def _write(ctx: AppContext, args: argparse.Namespace) -> int:
 
 def _render(ctx: AppContext, args: argparse.Namespace) -> int:
     character = find_character(ctx.library, args.character)
-    content = Content.from_seed_json(args.content.read_bytes())
+    content = read_script_file(args.content)
     return _render_content(ctx, args, _engine(ctx, args), character, content, brief=None)
 
 
@@ -562,6 +567,8 @@ def _jobs_list(ctx: AppContext, args: argparse.Namespace) -> int:
 def _jobs_resume(ctx: AppContext, args: argparse.Namespace) -> int:
     printer = _ProgressPrinter(sys.stderr)
     queue = _queue(ctx, args, printer)
+    if not _agreed_to_redo(queue, ctx.library.list_jobs(UNFINISHED), args.yes):
+        return EXIT_USER_ERROR
     jobs = _run_queue(queue, queue.resume_unfinished())
     printer.close()
     if not jobs:
@@ -583,9 +590,34 @@ def _jobs_retry(ctx: AppContext, args: argparse.Namespace) -> int:
         ctx.library.save_job(job.model_copy(update={"settings": settings}))
     printer = _ProgressPrinter(sys.stderr)
     queue = _queue(ctx, args, printer)
+    if not _agreed_to_redo(queue, [job], args.yes):
+        return EXIT_USER_ERROR
     job = _run_queue(queue, queue.retry_failed(job.id))
     printer.close()
     return _report_job(ctx, args, job)
+
+
+def _agreed_to_redo(queue: RenderQueue, jobs: list[Job], yes: bool) -> bool:
+    """Says what the jobs will make again because its files are gone (a project folder
+    deleted or cleared) and what that costs; paying for it again needs --yes, as deleting
+    does. A job that cannot run at all fails with the reason when it is run."""
+    paid = False
+    for job in jobs:
+        try:
+            plan = queue.redo_plan(job.id)
+        except QueueError:
+            continue
+        if plan.anything:
+            print("\n".join(["Files of this job are gone:", *plan.describe()]), file=sys.stderr)
+            paid = paid or plan.needs_consent
+    if paid and not yes:
+        print(
+            "avpe: nothing was paid; add --yes to make them again at that cost (the job's "
+            "budget cap still applies).",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def _print_result_summary(
@@ -686,6 +718,8 @@ def _one_line(exc: BaseException) -> str:
             for error in exc.errors()
         ]
         return f"invalid {exc.title}: " + "; ".join(problems)
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
     return str(exc) or type(exc).__name__
 
 

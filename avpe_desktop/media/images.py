@@ -14,14 +14,23 @@ from typing import cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from avpe_desktop.input_files import InputFileError, read_input_file
+
 ACCEPTED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP", "MPO": "JPEG"}
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 MIN_SIDE = 16
 THUMBNAIL_SIDE = 256
+_IMAGE_EXTENSIONS = {
+    **{ext: "PNG" for ext in ("png", "apng")},
+    **{ext: "JPEG" for ext in ("jpg", "jpeg", "jpe")},
+    **{ext: "TIFF" for ext in ("tif", "tiff")},
+    **{ext: ext.upper() for ext in ("webp", "gif", "bmp", "heic", "avif")},
+}
+"""Image extensions a creator would recognise, with the format each promises."""
 
 
-class ImageRejectedError(ValueError):
+class ImageRejectedError(InputFileError):
     """The file cannot be used as a character image; the message says why in plain words."""
 
 
@@ -44,20 +53,13 @@ class CheckedImage:
 
 def check_image_file(path: str | Path) -> CheckedImage:
     path = Path(path)
-    if not path.is_file():
-        raise ImageRejectedError(f"'{path.name}' does not exist or is not a file.")
-    size = path.stat().st_size
-    if size == 0:
-        raise ImageRejectedError(f"'{path.name}' is empty (0 bytes).")
-    if size > MAX_FILE_BYTES:
-        raise ImageRejectedError(
-            f"'{path.name}' is {size / 1_048_576:.0f} MB; images up to "
-            f"{MAX_FILE_BYTES // 1_048_576} MB are accepted."
-        )
-    return check_image_bytes(path.read_bytes(), path.name)
+    data = read_input_file(path, "an image", MAX_FILE_BYTES, ImageRejectedError)
+    return check_image_bytes(data, path.name, _named_format(path))
 
 
-def check_image_bytes(data: bytes, label: str = "image") -> CheckedImage:
+def check_image_bytes(data: bytes, label: str = "image", named: str | None = None) -> CheckedImage:
+    """`named` is the format the file's extension claims, if any: a refusal then says when
+    the name and the contents disagree (a GIF renamed .png), the usual cause of confusion."""
     if not data:
         raise ImageRejectedError(f"'{label}' is empty (0 bytes).")
     if len(data) > MAX_FILE_BYTES:
@@ -70,14 +72,19 @@ def check_image_bytes(data: bytes, label: str = "image") -> CheckedImage:
         try:
             opened = Image.open(io.BytesIO(data))
         except UnidentifiedImageError as exc:
+            claim = f", whatever its name (.{named}) says" if named else ""
             raise ImageRejectedError(
-                f"'{label}' is not an image that can be read; use a PNG, JPEG or WebP file."
+                f"'{label}' is not an image that can be read{claim}; use a PNG, JPEG or WebP file."
             ) from exc
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise _too_many_pixels(label) from exc
         fmt = opened.format or "?"
         if fmt not in ACCEPTED_FORMATS:
-            raise ImageRejectedError(f"'{label}' is a {fmt} image; use a PNG, JPEG or WebP file.")
+            renamed = named is not None and _IMAGE_EXTENSIONS[named] != fmt
+            claim = f" renamed .{named}" if renamed else ""
+            raise ImageRejectedError(
+                f"'{label}' is a {fmt} image{claim}; use a PNG, JPEG or WebP file."
+            )
         width, height = opened.size
         if width * height > MAX_PIXELS:
             raise _too_many_pixels(label, width, height)
@@ -97,6 +104,12 @@ def check_image_bytes(data: bytes, label: str = "image") -> CheckedImage:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False, compress_level=6)
     return CheckedImage(image=image, png=buffer.getvalue(), source_format=ACCEPTED_FORMATS[fmt])
+
+
+def _named_format(path: Path) -> str | None:
+    """The image extension in the file's name, when it has one a creator would recognise."""
+    suffix = path.suffix.lower().lstrip(".")
+    return suffix if suffix in _IMAGE_EXTENSIONS else None
 
 
 def thumbnail_png(image: Image.Image, side: int = THUMBNAIL_SIDE) -> bytes:

@@ -39,11 +39,13 @@ from avpe_desktop.domain import (
 )
 from avpe_desktop.domain._base import utc_now
 from avpe_desktop.engines.base import Engine, EngineError
+from avpe_desktop.input_files import describe_os_error
 from avpe_desktop.media.ffmpeg import MediaError
-from avpe_desktop.pipeline.costs import JobCancelledError, estimate
+from avpe_desktop.pipeline.costs import JobCancelledError, estimate, prices
 from avpe_desktop.pipeline.progress import ProgressCallback, ignore_progress
-from avpe_desktop.pipeline.steps import Ledger, sha256_hex
-from avpe_desktop.storage.atomic import atomic_write_bytes
+from avpe_desktop.pipeline.redo import RedoPlan, plan_redo
+from avpe_desktop.pipeline.steps import Ledger, read_verified, sha256_hex
+from avpe_desktop.storage.atomic import atomic_write_bytes, atomic_write_text
 from avpe_desktop.storage.layout import ProjectLayout
 from avpe_desktop.storage.repository import LibraryRepository
 
@@ -59,6 +61,8 @@ UNFINISHED = {JobStatus.QUEUED, JobStatus.RUNNING}
 RETRYABLE = {JobStatus.FAILED, JobStatus.PARTIAL, JobStatus.CANCELLED}
 CANCELLED_MESSAGE = "Cancelled; finished results were kept."
 RUNNER_KEYS = ("runner_pid", "runner_host")
+CHARACTER_SNAPSHOT = "the character image"
+CONTENT_JSON = "content.json"
 
 CANCEL_CHECK_SECONDS = 1.0
 """How often, at most, a running job's saved status is read to notice a cancel written by
@@ -116,7 +120,13 @@ class RenderQueue:
         settings = settings or project.settings
         chosen = self.engine(engine)
         character = self.library.get_character(project.character_id)
-        png = image_path(self.library_dir, character).read_bytes()
+        try:
+            png = image_path(self.library_dir, character).read_bytes()
+        except OSError as exc:
+            raise QueueError(
+                f"{character.name}'s image is missing from the library folder: remove "
+                f"{character.name} and add the image again."
+            ) from exc
         layout = self.layout(project).ensure()
         digest = sha256_hex(png)
         snapshot = layout.step_result(f"character-{digest}", ".png")
@@ -192,8 +202,9 @@ class RenderQueue:
             self._stopped(job, ledger)
             raise
         except (EngineError, MediaError, OSError, ValueError) as exc:
+            message = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
             return self._save(
-                job, status=JobStatus.FAILED, error=str(exc), cost_spent_usd=ledger.spent()
+                job, status=JobStatus.FAILED, error=message, cost_spent_usd=ledger.spent()
             )
         except BaseException as exc:
             self._save(job, status=JobStatus.FAILED, error=f"Internal error: {exc!r}")
@@ -224,21 +235,75 @@ class RenderQueue:
     def _inputs(self, job: Job, project: Project) -> RenderInputs:
         from avpe_desktop.pipeline.cinematographer import RenderInputs
 
+        layout = self.layout(project)
+        png = self._character_png(job, layout)
+        self._restore_inputs(job, project, layout, png)
         extra = job.extra
-        png = Path(extra["character_image"]).read_bytes()
-        if sha256_hex(png) != extra["character_sha256"]:
-            raise QueueError(
-                "The character image saved with this job was changed on disk; submit the "
-                "project again to render it with the current image."
-            )
         return RenderInputs(
             content=Content.model_validate(extra["content"]),
             character_png=png,
             character_description=extra.get("character_description", ""),
             creature_language=extra.get("creature_language", ""),
             settings=job.settings,
-            layout=self.layout(project),
+            layout=layout,
         )
+
+    def _restore_inputs(
+        self, job: Job, project: Project, layout: ProjectLayout, png: bytes
+    ) -> None:
+        """Writes back what the job's folder lost and the library still holds (the folder
+        deleted, moved or cleared since the job was paused)."""
+        layout.ensure()
+        missing = self._missing_inputs(job, layout)
+        if CHARACTER_SNAPSHOT in missing:
+            atomic_write_bytes(self._snapshot_path(job, layout), png)
+        if CONTENT_JSON in missing:
+            atomic_write_text(layout.content_json, project.content.to_seed_json())
+
+    def _missing_inputs(self, job: Job, layout: ProjectLayout) -> list[str]:
+        """The inputs the job's project folder lacks, in words."""
+        missing: list[str] = []
+        if read_verified(self._snapshot_path(job, layout), job.extra["character_sha256"]) is None:
+            missing.append(CHARACTER_SNAPSHOT)
+        if not layout.content_json.is_file():
+            missing.append(CONTENT_JSON)
+        return missing
+
+    def _snapshot_path(self, job: Job, layout: ProjectLayout) -> Path:
+        """The snapshot's place in the project as it is now (the recorded path names the
+        workspace of the day it was submitted)."""
+        return layout.step_result(f"character-{job.extra['character_sha256']}", ".png")
+
+    def _character_png(self, job: Job, layout: ProjectLayout) -> bytes:
+        """The character image the job was submitted with: its snapshot, else the library's
+        image when it is still the same one (by hash)."""
+        digest = job.extra["character_sha256"]
+        places = [self._snapshot_path(job, layout), Path(job.extra["character_image"])]
+        places += [
+            image_path(self.library_dir, character)
+            for character in self.library.list_characters()
+            if character.image_sha256 == digest
+        ]
+        for place in places:
+            png = read_verified(place, digest)
+            if png is not None:
+                return png
+        raise QueueError(
+            "This job's character image is gone from its project folder and the library no "
+            "longer holds that image: render the project again to use the character as it "
+            "is now, or add the image back to the library and retry."
+        )
+
+    def redo_plan(self, job_id: str) -> RedoPlan:
+        """What running the job now would make again (results whose files are gone) and
+        rebuild, with the price, before anything is written or paid. Raises QueueError when
+        the job cannot run at all (its character image is gone for good)."""
+        job = self.library.get_job(job_id)
+        layout = self.layout(self.library.get_project(job.project_id))
+        self._character_png(job, layout)
+        table = prices(self.engine(job.engine), job.settings)
+        missing = self._missing_inputs(job, layout) + _missing_outputs(job, layout)
+        return plan_redo(self.library, job, layout, table, missing)
 
     async def run_pending(self) -> list[Job]:
         """Runs queued jobs oldest first, one at a time (videos inside a job already run in
@@ -300,8 +365,12 @@ class RenderQueue:
         already finished is reused. A retried keyframe that now succeeds changes the frames
         after it, so the clips that used its stand-in are rendered again too."""
         job = self.library.get_job(job_id)
-        if job.status not in RETRYABLE:
-            raise QueueError(f"Job {job_id} is {job.status.value}; only finished jobs retry.")
+        lost = job.status is JobStatus.DONE and self.redo_plan(job_id).anything
+        if job.status not in RETRYABLE and not lost:
+            raise QueueError(
+                f"Job {job_id[:8]} is {job.status.value}: only a failed, partial or cancelled "
+                "job retries, or a done one whose files are gone."
+            )
         for step in self.library.list_steps(job_id):
             if step.status in (StepStatus.FAILED, StepStatus.SKIPPED):
                 self.library.save_step(
@@ -351,6 +420,21 @@ def _outcome(result: RenderResult, ledger: Ledger) -> tuple[JobStatus, str | Non
         error = None
     status = JobStatus.PARTIAL if result.success_count else JobStatus.FAILED
     return status, error
+
+
+def _missing_outputs(job: Job, layout: ProjectLayout) -> list[str]:
+    """A done job's published videos that are gone; a retry remakes them from its results
+    for free."""
+    if job.status is not JobStatus.DONE or job.result is None:
+        return []
+    missing: list[str] = []
+    clips = range(1, job.result.total_segments + 1)
+    if not all(layout.segment_video(number).is_file() for number in clips):
+        missing.append("the segment videos")
+    merged = job.result.merged_video
+    if merged is not None and merged.success and not layout.merged_video.is_file():
+        missing.append("the merged video")
+    return missing
 
 
 def _runner_alive(job: Job) -> bool:

@@ -7,8 +7,10 @@ edit, a restart after a crash) and a changed input can never be served a stale r
 
 Results live as files named by their key in the project's `.steps/` folder, written atomically
 before the step row says DONE; a file found there without its row (a crash between the two)
-is adopted rather than paid for again. A video's operation name is saved the moment `start`
-returns, so a restart polls the running operation instead of starting another.
+is adopted rather than paid for again, and so is a copy published under a readable name
+(frames/, videos/) that still hashes right after `.steps/` was deleted. A video's operation
+name is saved the moment `start` returns, so a restart polls the running operation instead of
+starting another, and a clip whose file is gone is fetched again from its operation first.
 
 How far an edit reaches follows from the keys, honestly. Keyframes chain: segment i's first
 frame *is* segment i-1's last frame, and each last frame is painted with the segment's own
@@ -142,9 +144,10 @@ class Ledger:
         own = self.layout.step_result(step.key, SUFFIX[step.kind])
         record = step if step.status is StepStatus.DONE else self.library.find_done_step(step.key)
         if record is not None:
-            data = _verified(record.result_path, record.result_sha256)
-            if data is not None:
-                if Path(record.result_path or "") != own:
+            found = kept_result(record, self.layout)
+            if found is not None:
+                path, data = found
+                if path != own:
                     atomic_write_bytes(own, data)
                 self._done(step, own, data, step.cost_usd if record is step else 0.0)
                 return data
@@ -221,7 +224,37 @@ class Ledger:
         return step
 
 
-def _verified(path: str | None, sha256: str | None) -> bytes | None:
+def kept_result(record: Step, layout: ProjectLayout) -> tuple[Path, bytes] | None:
+    """Where a DONE step's result still is, with its bytes: the file it recorded, its file
+    under this project's `.steps/`, or a copy the render published under a readable name
+    (frames/, videos/), which outlives a deleted `.steps/`. The recorded hash decides, so a
+    file edited since never passes for the result."""
+    own = layout.step_result(record.key, SUFFIX[record.kind])
+    places = [Path(record.result_path)] if record.result_path else []
+    for path in (*places, own, *published_copies(layout, record)):
+        data = read_verified(path, record.result_sha256)
+        if data is not None:
+            return path, data
+    return None
+
+
+def published_copies(layout: ProjectLayout, step: Step) -> tuple[Path, ...]:
+    """The readable names a step's result is published under. A keyframe of segment n is
+    segment n's last frame and segment n+1's first, and segment 1 also has the opening
+    frame; a candidate holding another frame fails the hash check."""
+    number = step.segment
+    if step.kind is StepKind.THUMBNAIL:
+        return (layout.thumbnail,)
+    if number is None:
+        return ()
+    if step.kind is StepKind.VIDEO:
+        return (layout.segment_video(number),)
+    return (layout.first_frame(number), layout.last_frame(number), layout.first_frame(number + 1))
+
+
+def read_verified(path: str | Path | None, sha256: str | None) -> bytes | None:
+    """The file's bytes when they still hash to `sha256`; None when gone, unreadable or
+    changed."""
     if not path or not sha256:
         return None
     try:

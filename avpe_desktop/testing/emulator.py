@@ -261,6 +261,21 @@ class Emulator(LoopbackServer[LoggedRequest]):
         error = {"code": code, "message": message}
         return self.add_fault(Fault("predictLongRunning", None, times, operation_error=error))
 
+    def wait_for_renders(self) -> None:
+        """Blocks until every clip started so far is rendered, so a test can have the next
+        poll of any of them answer at once."""
+        with self._lock:
+            futures = [op.future for op in self._state.operations.values()]
+        for future in futures:
+            future.exception(timeout=self.render_timeout)
+
+    def expire_operations(self) -> None:
+        """Forgets every Veo operation and its stored clip, as Veo does about two days after
+        the render: polling one then answers 404."""
+        with self._lock:
+            self._state.operations.clear()
+            self._state.files.clear()
+
     def clear_faults(self) -> None:
         with self._lock:
             self._state.faults.clear()
@@ -531,11 +546,13 @@ class _Handler(LoopbackHandler):
             usage["candidatesTokenCount"] = 1290
             return _candidate([part], usage)
         schema = config.get("responseSchema") or config.get("responseJsonSchema")
-        if config.get("responseMimeType") == "application/json" and schema:
+        if config.get("responseMimeType") == "application/json":
             if fault is not None and fault.invalid_output:
                 text = json.dumps({"unexpected": "this does not follow the schema"})
-            else:
+            elif schema:
                 text = json.dumps(self.emulator.media.structured(schema, prompt, images))
+            else:
+                text = json.dumps(self.emulator.media.unstructured(prompt, images))
         else:
             text = "This is the Google emulator."
         usage["candidatesTokenCount"] = max(1, len(text) // 4)

@@ -111,6 +111,20 @@ class OfflineMedia:
             return conform(data, schema)
         return conform({}, schema)
 
+    def unstructured(self, prompt: str, images: list[bytes]) -> Any:
+        """JSON mode without a schema: a real model still answers JSON, shaped by what the
+        prompt asks for alone, so the emulator answers the same objects as `structured`
+        without conforming them (and a small object for a prompt it does not recognise)."""
+        blocks = json_blocks(prompt)
+        if "CONTENT" in blocks and "BRIEF" in blocks and "SEGMENT_NUMBER" in blocks:
+            return self._rewrite(blocks)
+        if "BRIEF" in blocks:
+            return _script_object(self._script(blocks))
+        if images:
+            name = str(blocks.get("NAME", "Character"))
+            return self._analyse(images[0], name).model_dump(mode="json")
+        return {"text": "This is the Google emulator."}
+
     def _script(self, blocks: dict[str, Any]) -> Content:
         from avpe_desktop.engines.local.script import LocalScriptWriter
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from avpe_desktop.characters import CharacterError
 from avpe_desktop.engines.base import EngineError
+from avpe_desktop.input_files import describe_os_error
 from avpe_desktop.media.images import ImageRejectedError
 from avpe_desktop.secrets import SecretRedactor, SecretsUnavailableError
 from avpe_desktop.storage.repository import LibraryError
@@ -51,9 +52,8 @@ def readable(exc: BaseException) -> str:
             for error in exc.errors()
         ]
         text = "Some values are not valid — " + "; ".join(problems)
-    elif isinstance(exc, OSError) and exc.strerror:
-        where = f" ({exc.filename})" if exc.filename else ""
-        text = f"{exc.strerror}{where}."
+    elif isinstance(exc, OSError):
+        text = describe_os_error(exc)
     else:
         text = str(exc) or f"Something went wrong ({type(exc).__name__})."
     return SecretRedactor.redact(text)

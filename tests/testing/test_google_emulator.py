@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import google.oauth2.credentials
 import httpx2
 import pytest
 from google import genai
 from google.genai import errors, types
 
+from avpe_desktop.engines.google.runtime import json_block
 from avpe_desktop.testing.emulator import Emulator
 
 KEY = "AIza-emulator-key-abcdef"
@@ -112,3 +115,19 @@ async def test_unknown_operation_is_404_and_drop_closes_the_socket(emulator: Emu
 def test_only_loopback() -> None:
     with pytest.raises(ValueError, match="loopback"):
         Emulator(host="0.0.0.0")
+
+
+async def test_json_mode_without_a_schema_still_answers_json(emulator: Emulator) -> None:
+    """A real Gemini model in JSON mode answers JSON whether or not a schema is given."""
+    sdk = client(emulator, "developer")
+    json_mode = types.GenerateContentConfig(response_mime_type="application/json")
+    plain = await sdk.aio.models.generate_content(model="m", contents="hello", config=json_mode)
+    assert isinstance(json.loads(plain.text or ""), dict)
+    brief = {"idea": "Floof finds a box", "character_name": "Floof", "num_segments": 2}
+    asked = await sdk.aio.models.generate_content(
+        model="m", contents="Write the script.\n" + json_block("BRIEF", brief), config=json_mode
+    )
+    script = json.loads(asked.text or "")
+    assert len(script["segments"]) == 2 and script["title"]
+    text = await sdk.aio.models.generate_content(model="m", contents="hello")
+    assert text.text == "This is the Google emulator."

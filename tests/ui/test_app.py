@@ -53,7 +53,9 @@ def test_avpe_desktop_starts_shows_its_window_and_quits_cleanly(isolated_home: P
 def test_readable_messages_never_show_internals() -> None:
     assert readable(CharacterError("A character needs a name.")) == "A character needs a name."
     missing = FileNotFoundError(2, "No such file or directory", "/x/floof.png")
-    assert readable(missing) == "No such file or directory (/x/floof.png)."
+    assert readable(missing) == "'floof.png' does not exist. Check the file's name and folder."
+    full = OSError(28, "No space left on device", "/x/segment_1.mp4")
+    assert readable(full) == "The disk is full: free some space, then try again."
     assert readable(RuntimeError()) == "Something went wrong (RuntimeError)."
 
 
