@@ -10,13 +10,14 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from pydantic import BaseModel
 
 from avpe_desktop.domain import Character, Job, JobStatus, Project, Step, StepStatus
 from avpe_desktop.storage.repository import (
     DuplicateError,
+    JobChanges,
     LibraryOpenError,
     NotFoundError,
     SchemaTooNewError,
@@ -64,7 +65,26 @@ def _migrate_v1(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: Sequence[Migration] = (_migrate_v1,)
+def _migrate_v2(db: sqlite3.Connection) -> None:
+    """A job's `revision` is bumped past every other job's whenever it or one of its steps is
+    written, whichever process writes: triggers, so no write path can forget it. Writers are
+    serialised, so a reader that has seen revision R sees every later change above R."""
+    bump = "UPDATE jobs SET revision = (SELECT max(revision) FROM jobs) + 1 WHERE id = NEW.{}"
+    for statement in (
+        "ALTER TABLE jobs ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+        "UPDATE jobs SET revision = rowid",  # jobs saved before count as changed since 0
+        "CREATE INDEX jobs_by_revision ON jobs (revision)",
+        # Only the updates of other columns fire, so bumping `revision` does not recurse.
+        f"CREATE TRIGGER job_inserted AFTER INSERT ON jobs BEGIN {bump.format('id')}; END",
+        "CREATE TRIGGER job_updated AFTER UPDATE OF project_id, status, created_at, doc "
+        f"ON jobs BEGIN {bump.format('id')}; END",
+        f"CREATE TRIGGER step_inserted AFTER INSERT ON steps BEGIN {bump.format('job_id')}; END",
+        f"CREATE TRIGGER step_updated AFTER UPDATE ON steps BEGIN {bump.format('job_id')}; END",
+    ):
+        db.execute(statement)
+
+
+MIGRATIONS: Sequence[Migration] = (_migrate_v1, _migrate_v2)
 """Migration i brings the schema from version i to i + 1; append, never edit or reorder."""
 
 
@@ -253,6 +273,14 @@ class SqliteLibrary:
             f"SELECT doc FROM jobs {clause} ORDER BY created_at DESC, rowid DESC", params
         )
         return _parse(Job, rows)
+
+    def job_changes(self, since: int = 0) -> JobChanges:
+        """One seek on the revision index when nothing changed."""
+        rows = self._query(
+            "SELECT revision, doc FROM jobs WHERE revision > ? ORDER BY revision", (since,)
+        )
+        mark = cast(int, rows[-1][0]) if rows else since  # an INTEGER column, in order
+        return JobChanges(_parse(Job, [row[1:] for row in rows]), mark)
 
     # Steps
 
