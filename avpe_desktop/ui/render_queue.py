@@ -338,8 +338,8 @@ class QueueController(QObject):
             view = self._views.get(job.id)
             if view is None:
                 view = self._add(job)
-            elif view.active:
-                continue  # its own events and `_flush` keep it current
+            elif view.active or job.updated_at < view.job.updated_at:
+                continue  # its own events keep it current, or a click has read it since
             self._show(view, job, steps)
 
     def _add(self, job: Job) -> JobView:
