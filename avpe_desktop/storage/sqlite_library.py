@@ -66,20 +66,28 @@ def _migrate_v1(db: sqlite3.Connection) -> None:
 
 
 def _migrate_v2(db: sqlite3.Connection) -> None:
-    """A job's `revision` is bumped past every other job's whenever it or one of its steps is
+    """A job's revision is set past every earlier one whenever it or one of its steps is
     written, whichever process writes: triggers, so no write path can forget it. Writers are
-    serialised, so a reader that has seen revision R sees every later change above R."""
-    bump = "UPDATE jobs SET revision = (SELECT max(revision) FROM jobs) + 1 WHERE id = NEW.{}"
+    serialised, so a reader that has seen revision R sees every later change above R. Kept in
+    small tables of their own, so a step's save does not rewrite its job's whole document,
+    and counted apart, so deleting the latest job never hands its number out again."""
+    count = "UPDATE revision_counter SET n = n + 1;"
+    latest = "(SELECT n FROM revision_counter)"
+    first = f"{count} INSERT INTO job_revisions (job_id, revision) VALUES (NEW.id, {latest});"
+    bump = f"{count} UPDATE job_revisions SET revision = {latest} WHERE job_id = NEW.{{}};"
     for statement in (
-        "ALTER TABLE jobs ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
-        "UPDATE jobs SET revision = rowid",  # jobs saved before count as changed since 0
-        "CREATE INDEX jobs_by_revision ON jobs (revision)",
-        # Only the updates of other columns fire, so bumping `revision` does not recurse.
-        f"CREATE TRIGGER job_inserted AFTER INSERT ON jobs BEGIN {bump.format('id')}; END",
-        "CREATE TRIGGER job_updated AFTER UPDATE OF project_id, status, created_at, doc "
-        f"ON jobs BEGIN {bump.format('id')}; END",
-        f"CREATE TRIGGER step_inserted AFTER INSERT ON steps BEGIN {bump.format('job_id')}; END",
-        f"CREATE TRIGGER step_updated AFTER UPDATE ON steps BEGIN {bump.format('job_id')}; END",
+        "CREATE TABLE revision_counter (n INTEGER NOT NULL)",
+        """CREATE TABLE job_revisions (
+               job_id TEXT PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+               revision INTEGER NOT NULL)""",
+        "CREATE INDEX job_revisions_in_order ON job_revisions (revision)",
+        # Jobs saved before count as changed since revision 0.
+        "INSERT INTO job_revisions (job_id, revision) SELECT id, rowid FROM jobs",
+        "INSERT INTO revision_counter (n) SELECT coalesce(max(rowid), 0) FROM jobs",
+        f"CREATE TRIGGER job_inserted AFTER INSERT ON jobs BEGIN {first} END",
+        f"CREATE TRIGGER job_updated AFTER UPDATE ON jobs BEGIN {bump.format('id')} END",
+        f"CREATE TRIGGER step_inserted AFTER INSERT ON steps BEGIN {bump.format('job_id')} END",
+        f"CREATE TRIGGER step_updated AFTER UPDATE ON steps BEGIN {bump.format('job_id')} END",
     ):
         db.execute(statement)
 
@@ -277,7 +285,9 @@ class SqliteLibrary:
     def job_changes(self, since: int = 0) -> JobChanges:
         """One seek on the revision index when nothing changed."""
         rows = self._query(
-            "SELECT revision, doc FROM jobs WHERE revision > ? ORDER BY revision", (since,)
+            """SELECT r.revision, j.doc FROM job_revisions AS r JOIN jobs AS j ON j.id = r.job_id
+               WHERE r.revision > ? ORDER BY r.revision""",
+            (since,),
         )
         mark = cast(int, rows[-1][0]) if rows else since  # an INTEGER column, in order
         return JobChanges(_parse(Job, [row[1:] for row in rows]), mark)

@@ -526,7 +526,23 @@ def test_job_changes_see_other_connections_and_nothing_twice(tmp_path: Path) -> 
         assert [j.id for j in window.job_changes(seen.mark).jobs] == [job.id]
 
 
-def test_jobs_saved_before_the_revision_column_count_as_changed(tmp_path: Path) -> None:
+def test_a_deleted_jobs_revision_is_not_handed_out_again(tmp_path: Path) -> None:
+    with SqliteLibrary(tmp_path / "library.db") as library:
+        kept, doomed = make_project("Kept"), make_project("Doomed")
+        library.save_project(kept)
+        library.save_project(doomed)
+        job = make_job(kept)
+        library.save_job(job)
+        library.save_job(make_job(doomed))
+        mark = library.job_changes().mark
+        library.delete_project(doomed.id)
+
+        library.save_job(job.model_copy(update={"status": JobStatus.DONE}))
+
+        assert [j.status for j in library.job_changes(mark).jobs] == [JobStatus.DONE]
+
+
+def test_jobs_saved_before_revisions_count_as_changed(tmp_path: Path) -> None:
     path = tmp_path / "library.db"
     project = make_project()
     with SqliteLibrary(path) as library:
@@ -536,8 +552,8 @@ def test_jobs_saved_before_the_revision_column_count_as_changed(tmp_path: Path) 
     db = _raw(path)  # back to a version-1 library, as an earlier release left it
     for name in ("job_inserted", "job_updated", "step_inserted", "step_updated"):
         db.execute(f"DROP TRIGGER {name}")
-    db.execute("DROP INDEX jobs_by_revision")
-    db.execute("ALTER TABLE jobs DROP COLUMN revision")
+    db.execute("DROP TABLE job_revisions")
+    db.execute("DROP TABLE revision_counter")
     db.execute("PRAGMA user_version = 1")
     db.close()
 
