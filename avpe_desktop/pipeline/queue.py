@@ -437,6 +437,12 @@ def _missing_outputs(job: Job, layout: ProjectLayout) -> list[str]:
     return missing
 
 
+def runner_elsewhere(job: Job) -> bool:
+    """Another live process on this machine (a window, `avpe render`) last ran the job: while
+    the job is RUNNING, running it here as well would pay twice."""
+    return _runner_alive(job)
+
+
 def _runner_alive(job: Job) -> bool:
     """True when the process that last ran the job is alive on this machine. Windows has no
     harmless liveness probe (os.kill would terminate the process), so there a RUNNING job is

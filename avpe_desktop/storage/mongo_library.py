@@ -5,6 +5,10 @@ other tools can read it) beside the fields queries need. Those fields are comput
 the SQLite backend computes its columns (casefolded names, fixed-width UTC timestamp text), so
 both backends order and search identically and one contract test suite covers both.
 
+A job's `changed_ms` is the writer's clock when it or one of its steps was last saved, for
+`job_changes`; each poll looks back `CLOCK_SLACK_MS` further, so clocks a little apart and
+writes still in flight when a poll runs are not missed.
+
 MongoDB has no row ids, so projects, jobs and steps get a `seq` number from a counter when first
 saved; it breaks ties the way SQLite's rowid does and keeps steps in the order first saved.
 """
@@ -12,6 +16,7 @@ saved; it breaks ties the way SQLite's rowid does and keeps steps in the order f
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -28,6 +33,7 @@ from avpe_desktop.domain import Character, Job, JobStatus, Project, Step, StepSt
 from avpe_desktop.secrets import mask_uri, uri_password
 from avpe_desktop.storage.repository import (
     DuplicateError,
+    JobChanges,
     LibraryError,
     LibraryOpenError,
     NotFoundError,
@@ -47,6 +53,10 @@ SCHEMA_VERSION = 1
 SERVER_SELECTION_TIMEOUT_MS = 3_000  # an unreachable server is reported in seconds, not 30 s
 CONNECT_TIMEOUT_MS = 3_000
 SOCKET_TIMEOUT_MS = 30_000  # a server that stops answering mid-call cannot hang a window
+
+CLOCK_SLACK_MS = 5_000
+"""How far apart the clocks of computers sharing a library may be (NTP keeps them much
+closer); changes this recent are reported again by the next poll."""
 
 _SEQUENCED = ("projects", "jobs", "steps")
 
@@ -129,6 +139,7 @@ class MongoLibrary:
         db["jobs"].create_index([("project_id", ASCENDING), ("created_at", DESCENDING)])
         db["jobs"].create_index([("status", ASCENDING), ("created_at", DESCENDING)])
         db["jobs"].create_index([("created_at", DESCENDING), ("seq", DESCENDING)])
+        db["jobs"].create_index([("changed_ms", ASCENDING)])
         db["steps"].create_index(
             [("job_id", ASCENDING), ("key", ASCENDING)], unique=True, name="one_step_per_key"
         )
@@ -260,6 +271,7 @@ class MongoLibrary:
                     "project_id": job.project_id,
                     "status": job.status.value,
                     "created_at": _timestamp(job.created_at),
+                    "changed_ms": _now_ms(),
                     "doc": _dump(job),
                 },
             )
@@ -283,6 +295,13 @@ class MongoLibrary:
             )
             return _parse(Job, rows)
 
+    def job_changes(self, since: int = 0) -> JobChanges:
+        mark = _now_ms()
+        query: Document = {"changed_ms": {"$gt": since - CLOCK_SLACK_MS}} if since else {}
+        with self._errors():
+            rows = self._jobs.find(query, {"doc": 1}).sort("changed_ms", ASCENDING)
+            return JobChanges(_parse(Job, rows), mark)
+
     # Steps
 
     def save_step(self, step: Step) -> None:
@@ -304,6 +323,7 @@ class MongoLibrary:
                 raise DuplicateError(
                     f"Job {step.job_id!r} already has a step with key {step.key!r}"
                 ) from exc
+            self._jobs.update_one({"_id": step.job_id}, {"$set": {"changed_ms": _now_ms()}})
 
     def get_step_by_key(self, job_id: str, key: str) -> Step | None:
         with self._errors():
@@ -369,6 +389,10 @@ def _character_document(character: Character) -> Document:
         "search_text": _fold(f"{character.name}\n{character.details.personality}"),
         "doc": _dump(character),
     }
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _dump(model: BaseModel) -> Document:

@@ -7,6 +7,7 @@ exactly the objects it was given.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from avpe_desktop.domain import Character, Job, JobStatus, Project, Step
@@ -43,6 +44,15 @@ class LibraryOpenError(LibraryError):
 
 class SchemaTooNewError(LibraryOpenError):
     """The library was written by a newer app; opening it here could damage it."""
+
+
+@dataclass(frozen=True)
+class JobChanges:
+    """What `job_changes` found: the jobs changed since the mark it was given, each once and
+    as saved now (read their steps for the detail), and the mark for the next call."""
+
+    jobs: list[Job]
+    mark: int
 
 
 @runtime_checkable
@@ -97,6 +107,11 @@ class LibraryRepository(Protocol):
         self, status: set[JobStatus] | None = None, project_id: str | None = None
     ) -> list[Job]:
         """Newest (by `created_at`) first, optionally filtered by status and project."""
+
+    def job_changes(self, since: int = 0) -> JobChanges:
+        """Jobs saved, or with a step saved, after the mark `since` (0: every job), by this
+        process or any other. Cheap when nothing changed, so a window can poll it to show
+        renders another process runs. A job may be reported again (never missed)."""
 
     # Steps
 

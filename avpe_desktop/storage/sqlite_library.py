@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -27,6 +27,7 @@ from avpe_desktop.storage.backups import (
 )
 from avpe_desktop.storage.repository import (
     DuplicateError,
+    JobChanges,
     LibraryOpenError,
     NotFoundError,
     SchemaTooNewError,
@@ -74,7 +75,34 @@ def _migrate_v1(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: Sequence[Migration] = (_migrate_v1,)
+def _migrate_v2(db: sqlite3.Connection) -> None:
+    """A job's revision is set past every earlier one whenever it or one of its steps is
+    written, whichever process writes: triggers, so no write path can forget it. Writers are
+    serialised, so a reader that has seen revision R sees every later change above R. Kept in
+    small tables of their own, so a step's save does not rewrite its job's whole document,
+    and counted apart, so deleting the latest job never hands its number out again."""
+    count = "UPDATE revision_counter SET n = n + 1;"
+    latest = "(SELECT n FROM revision_counter)"
+    first = f"{count} INSERT INTO job_revisions (job_id, revision) VALUES (NEW.id, {latest});"
+    bump = f"{count} UPDATE job_revisions SET revision = {latest} WHERE job_id = NEW.{{}};"
+    for statement in (
+        "CREATE TABLE revision_counter (n INTEGER NOT NULL)",
+        """CREATE TABLE job_revisions (
+               job_id TEXT PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+               revision INTEGER NOT NULL)""",
+        "CREATE INDEX job_revisions_in_order ON job_revisions (revision)",
+        # Jobs saved before count as changed since revision 0.
+        "INSERT INTO job_revisions (job_id, revision) SELECT id, rowid FROM jobs",
+        "INSERT INTO revision_counter (n) SELECT coalesce(max(rowid), 0) FROM jobs",
+        f"CREATE TRIGGER job_inserted AFTER INSERT ON jobs BEGIN {first} END",
+        f"CREATE TRIGGER job_updated AFTER UPDATE ON jobs BEGIN {bump.format('id')} END",
+        f"CREATE TRIGGER step_inserted AFTER INSERT ON steps BEGIN {bump.format('job_id')} END",
+        f"CREATE TRIGGER step_updated AFTER UPDATE ON steps BEGIN {bump.format('job_id')} END",
+    ):
+        db.execute(statement)
+
+
+MIGRATIONS: Sequence[Migration] = (_migrate_v1, _migrate_v2)
 """Migration i brings the schema from version i to i + 1; append, never edit or reorder."""
 
 
@@ -292,6 +320,16 @@ class SqliteLibrary:
             f"SELECT doc FROM jobs {clause} ORDER BY created_at DESC, rowid DESC", params
         )
         return _parse(Job, rows)
+
+    def job_changes(self, since: int = 0) -> JobChanges:
+        """One seek on the revision index when nothing changed."""
+        rows = self._query(
+            """SELECT r.revision, j.doc FROM job_revisions AS r JOIN jobs AS j ON j.id = r.job_id
+               WHERE r.revision > ? ORDER BY r.revision""",
+            (since,),
+        )
+        mark = cast(int, rows[-1][0]) if rows else since  # an INTEGER column, in order
+        return JobChanges(_parse(Job, [row[1:] for row in rows]), mark)
 
     # Steps
 

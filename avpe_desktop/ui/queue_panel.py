@@ -34,6 +34,8 @@ _STATE_NAMES = {
     JobStatus.CANCELLED: ("Cancelled", "cancelled"),
 }
 _INTERRUPTED = ("Interrupted", "cancelled")
+_ELSEWHERE = ("Rendering elsewhere", "")
+_STOPPING = ("Stopping", "cancelled")
 
 
 def format_eta(seconds: float | None) -> str:
@@ -60,8 +62,10 @@ def format_when(moment: datetime, now: datetime | None = None) -> str:
 
 
 def state_name(view: JobView) -> tuple[str, str]:
-    """A job nobody runs that is still QUEUED or RUNNING was interrupted (a crash, a quit,
-    or a process that is still on it elsewhere)."""
+    """A job nobody runs that is still QUEUED or RUNNING was interrupted (a crash or a
+    quit)."""
+    if view.elsewhere:
+        return _STOPPING if view.status.finished else _ELSEWHERE
     if not view.active and not view.status.finished:
         return _INTERRUPTED
     return _STATE_NAMES[view.status]
@@ -175,7 +179,7 @@ class JobCard(QFrame):
                 bar.style().unpolish(bar)
                 bar.style().polish(bar)
             bar.setToolTip(self._segment_text(i + 1, progress, failed))
-        self.cancel_button.setVisible(view.active and not view.status.finished)
+        self.cancel_button.setVisible(view.can_cancel)
         self.retry_button.setVisible(view.can_retry)
         self.retry_button.setText(
             "Continue" if view.status is JobStatus.CANCELLED else "Retry failed segments"

@@ -9,6 +9,12 @@ fraction, the ETA, a clip's own render progress) and say *when* to look again: t
 coalesced and read at most once per `FLUSH_MS`, so a flood of poll events costs one library
 read and one repaint, not one per event.
 
+Jobs another process runs (`avpe render`, a second window) reach the panel by polling: every
+`POLL_MS` the library says which jobs were written since the last look (`job_changes`, one
+indexed query when nothing was), read on a thread of their own and shown from their steps. The
+app never runs such a job too: that would pay twice. Cancel asks it to stop through the
+library, where its runner looks every second.
+
 Jobs run one at a time in the order they were asked for, as `RenderQueue.run_pending` does:
 the clips inside a job already run in parallel up to the engine's limits, and a second job
 at the same time would only compete for the same limits (and budget).
@@ -18,15 +24,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from avpe_desktop.domain import Job, JobStatus, Project, RenderSettings, Step, StepKind, StepStatus
+from avpe_desktop.domain._base import utc_now
 from avpe_desktop.engines.base import Engine
 from avpe_desktop.engines.registry import create_engine
 from avpe_desktop.pipeline.progress import ProgressEvent, Stage
-from avpe_desktop.pipeline.queue import RETRYABLE, RenderQueue
+from avpe_desktop.pipeline.queue import RETRYABLE, RenderQueue, runner_elsewhere
 from avpe_desktop.storage.layout import ProjectLayout
+from avpe_desktop.storage.repository import LibraryRepository
 from avpe_desktop.ui.async_tools import TaskRunner
 from avpe_desktop.ui.services import Services
 
@@ -37,6 +47,18 @@ render progress fills the other half."""
 FLUSH_MS = 200
 """How often, at most, progress events are turned into a library read and a repaint: often
 enough to look live, rare enough that an engine polling many clips cannot flood the loop."""
+
+POLL_MS = 500
+"""How often the library is asked what other processes wrote: a render started on the command
+line shows within a second, and a poll that finds nothing costs one indexed query."""
+
+ELSEWHERE = (
+    "This render is running in another window or on the command line; it cannot run here as "
+    "well (that would pay twice). Cancel it first, or wait for it to finish."
+)
+
+_Changes = tuple[int, list[tuple[Job, list[Step]]]]
+"""The library's next change mark, and each changed job with its steps."""
 
 HISTORY = 50
 """Jobs listed at start-up, newest first; older ones stay in the library (`avpe jobs`)."""
@@ -59,6 +81,11 @@ class JobView:
         self.cost_spent = 0.0
         self.active = False
         """This app runs the job, or will when its turn comes."""
+        self.elsewhere = False
+        """Another live process runs the job (a window, `avpe render`): shown, never run here."""
+        self._stop_asked: datetime | None = None
+        """When Cancel here saved the job that another process runs, until that process has
+        saved it since: it is still stopping."""
         self.outputs: tuple[object, ...] = ()
         """Changes when a step ends or the job does: when new files may be on disk."""
         self._live: ProgressEvent | None = None
@@ -90,12 +117,20 @@ class JobView:
 
     @property
     def can_retry(self) -> bool:
-        return not self.active and self.status in RETRYABLE
+        return not self.active and not self.elsewhere and self.status in RETRYABLE
 
     @property
     def can_resume(self) -> bool:
-        """Left unfinished by a crash or a quit, or by another process still on it."""
-        return not self.active and not self.status.finished
+        """Left unfinished by a crash or a quit."""
+        return not self.active and not self.elsewhere and not self.status.finished
+
+    @property
+    def can_cancel(self) -> bool:
+        return (self.active or self.elsewhere) and not self.status.finished
+
+    def stop_asked(self, saved: Job) -> None:
+        """Cancel saved the job while another process runs it."""
+        self._stop_asked = saved.updated_at
 
     def begin(self) -> None:
         """A run in this app is about to start: forget the last run's live numbers."""
@@ -121,6 +156,14 @@ class JobView:
         newest step of a kind wins for a segment: after a retry re-paints a keyframe, the
         clips that follow get new steps (new inputs, new keys) beside their old ones."""
         self.job = job
+        if self._stop_asked is not None and job.updated_at > self._stop_asked:
+            self._stop_asked = None
+        stopping = self._stop_asked is not None
+        self.elsewhere = (
+            not self.active
+            and (job.status is JobStatus.RUNNING or stopping)
+            and runner_elsewhere(job)
+        )
         keyframes: dict[int, Step] = {}
         videos: dict[int, Step] = {}
         for step in steps:
@@ -153,18 +196,43 @@ class JobView:
         self.cost_spent = round(sum(step.cost_usd for step in steps), 6)
         self.outputs = (job.status, *(step.id for step in steps if step.status in _ENDED))
         live = self._live if self.active else None
-        self.eta_seconds = live.eta_seconds if live is not None else None
         if job.status is JobStatus.DONE:
             self.fraction = 1.0
         elif live is not None:
             self.fraction = live.fraction
+        elif self.elsewhere and self.segment_progress:
+            self.fraction = sum(self.segment_progress) / len(self.segment_progress)
         elif self.segment_progress:
             done = sum(1 for p in self.segment_progress if p >= 1)
             self.fraction = done / len(self.segment_progress)
+        if live is not None:
+            self.eta_seconds = live.eta_seconds
+        else:
+            self.eta_seconds = self._pace_eta() if self.elsewhere and not stopping else None
         self.message = self._describe(live)
+
+    def _pace_eta(self) -> float | None:
+        """Another process's render has no live events here; its pace since it was saved
+        RUNNING stands in for them."""
+        if not 0 < self.fraction < 1:
+            return None
+        elapsed = (utc_now() - self.job.updated_at).total_seconds()
+        return max(0.0, elapsed) * (1 - self.fraction) / self.fraction
 
     def _describe(self, live: ProgressEvent | None) -> str:
         job = self.job
+        if self.elsewhere:
+            if self._stop_asked is not None:
+                return "Stopping in the other window or on the command line"
+            ready = sum(
+                1
+                for i, p in enumerate(self.segment_progress)
+                if p >= 1 and i + 1 not in self.failed_segments
+            )
+            return (
+                "Running in another window or on the command line: "
+                f"{ready} of {len(self.segment_progress)} clips ready"
+            )
         if live is not None and not job.status.finished:
             return live.message
         if self.active and not job.status.finished:
@@ -208,6 +276,13 @@ class QueueController(QObject):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush)
+        self._mark = 0
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="avpe-queue-poll")
+        """Its own thread, so a poll never waits behind renders on the loop's executor."""
+        self._polls = TaskRunner(services.show_error, self)
+        self._poll_timer = QTimer(self)
+        self._poll_timer.setInterval(POLL_MS)
+        self._poll_timer.timeout.connect(self._poll)
 
     @property
     def running(self) -> list[JobView]:
@@ -229,11 +304,43 @@ class QueueController(QObject):
         """Lists the newest stored jobs (earlier sessions' too); called once the window is
         on screen, since it reads every listed job's steps."""
         library = self._services.ctx.library
-        for job in reversed(library.list_jobs()[:HISTORY]):
+        changes = library.job_changes()
+        self._mark = changes.mark
+        newest = sorted(changes.jobs, key=lambda job: job.created_at, reverse=True)[:HISTORY]
+        for job in reversed(newest):
             if job.id not in self._views:
                 view = self._add(job)
                 view.update(job, library.list_steps(job.id))
                 self.jobChanged.emit(view)
+        self._poll_timer.start()
+
+    def _poll(self) -> None:
+        """Reads what other processes wrote, off the GUI thread, one read at a time; a
+        process that died mid-render changes nothing, so its jobs are checked here."""
+        for view in self.jobs:
+            if view.elsewhere and not runner_elsewhere(view.job):
+                self._refresh(view)
+        if self._closed or self._polls.busy:
+            return
+        ours = frozenset(view.id for view in self.running)
+        self._polls.start(self._changes(self._mark, ours), self._show_changes)
+
+    async def _changes(self, since: int, ours: frozenset[str]) -> _Changes:
+        library = self._services.ctx.library
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader, _read_changes, library, since, ours)
+
+    def _show_changes(self, changes: _Changes) -> None:
+        if self._closed:
+            return
+        self._mark, jobs = changes
+        for job, steps in jobs:
+            view = self._views.get(job.id)
+            if view is None:
+                view = self._add(job)
+            elif view.active or job.updated_at < view.job.updated_at:
+                continue  # its own events keep it current, or a click has read it since
+            self._show(view, job, steps)
 
     def _add(self, job: Job) -> JobView:
         view = JobView(job)
@@ -256,7 +363,9 @@ class QueueController(QObject):
         of the core that is running, when there is one: it remembers the cancellation in
         memory, so its runner sees it at once, and it holds even if a job the core has yet
         to reach is saved over."""
-        (self._running_core or self._core()).cancel(view.id)
+        saved = (self._running_core or self._core()).cancel(view.id)
+        if view.elsewhere and not view.status.finished:
+            view.stop_asked(saved)
         self._refresh(view)
 
     def interrupt(self) -> None:
@@ -273,16 +382,27 @@ class QueueController(QObject):
         self.interrupt()
         self._closed = True
         self._flush_timer.stop()
+        self._poll_timer.stop()
+        self._polls.cancel_all()
+        self._reader.shutdown(wait=False)
 
     def retry(self, view: JobView) -> None:
         """Runs a failed, partial or cancelled job again; only what is missing is redone."""
-        if view.can_retry:
+        self._refresh(view)  # another process may have started it since the last poll
+        if view.elsewhere:
+            self.show_error(ELSEWHERE)
+        elif view.can_retry:
             self._run([view], lambda core: core.retry_failed(view.id))
 
     def resume_unfinished(self) -> list[JobView]:
         """Finishes what a crash or a quit left QUEUED or RUNNING, through the core's
         `resume_unfinished`, which leaves alone jobs another live process is running."""
-        views = [view for view in self.jobs if view.can_resume]
+        candidates = [view for view in self.jobs if view.can_resume]
+        for view in candidates:
+            self._refresh(view)  # another process may have started it since the last poll
+        views = [view for view in candidates if view.can_resume]
+        if any(view.elsewhere for view in candidates):
+            self.show_error(ELSEWHERE)
         if views:
             self._run(views, lambda core: core.resume_unfinished())
         return views
@@ -350,8 +470,18 @@ class QueueController(QObject):
 
     def _refresh(self, view: JobView) -> None:
         library = self._services.ctx.library
+        self._show(view, library.get_job(view.id), library.list_steps(view.id))
+
+    def _show(self, view: JobView, job: Job, steps: list[Step]) -> None:
         outputs = view.outputs
-        view.update(library.get_job(view.id), library.list_steps(view.id))
+        view.update(job, steps)
         self.jobChanged.emit(view)
         if view.outputs != outputs:
             self.outputsChanged.emit(view)
+
+
+def _read_changes(library: LibraryRepository, since: int, ours: frozenset[str]) -> _Changes:
+    """On the poll thread. The jobs this app runs are skipped: it reads those itself."""
+    changes = library.job_changes(since)
+    jobs = [(job, library.list_steps(job.id)) for job in changes.jobs if job.id not in ours]
+    return changes.mark, jobs

@@ -385,6 +385,31 @@ def test_concurrent_writes_from_threads(repo: LibraryRepository) -> None:
     assert all(len(repo.list_steps(job.id)) == 1 for job in jobs)
 
 
+def test_job_changes_report_saved_jobs_and_jobs_whose_steps_were_saved(
+    repo: LibraryRepository,
+) -> None:
+    project = make_project()
+    repo.save_project(project)
+    first, second = make_job(project), make_job(project)
+    repo.save_job(first)
+    repo.save_job(second)
+
+    everything = repo.job_changes()
+    assert {job.id for job in everything.jobs} == {first.id, second.id}
+
+    step = make_step(second, "k-1", status=StepStatus.RUNNING)
+    repo.save_step(step)
+    after_step = repo.job_changes(everything.mark)
+    assert second.id in {job.id for job in after_step.jobs}
+
+    repo.save_step(step.model_copy(update={"status": StepStatus.DONE}))
+    cancelled = first.model_copy(update={"status": JobStatus.CANCELLED})
+    repo.save_job(cancelled)
+    latest = repo.job_changes(after_step.mark)
+    assert {first.id, second.id} <= {job.id for job in latest.jobs}
+    assert cancelled in latest.jobs  # as saved now
+
+
 def test_close_twice_is_harmless(repo: LibraryRepository) -> None:
     repo.close()
     repo.close()
@@ -477,6 +502,65 @@ def test_each_migration_commits_on_its_own(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(sqlite_library, "MIGRATIONS", (*sqlite_library.MIGRATIONS[:-1], fixed))
     SqliteLibrary(path).close()
     assert _user_version(path) == base + 2
+
+
+def test_job_changes_see_other_connections_and_nothing_twice(tmp_path: Path) -> None:
+    """The window and `avpe render` hold separate connections to one file."""
+    path = tmp_path / "library.db"
+    with SqliteLibrary(path) as window, SqliteLibrary(path) as command_line:
+        project = make_project()
+        window.save_project(project)
+        idle = window.job_changes()
+        assert idle.jobs == []
+        assert window.job_changes(idle.mark) == idle
+
+        job = make_job(project)
+        command_line.save_job(job)
+        step = make_step(job, "k-1")
+        command_line.save_step(step)
+        seen = window.job_changes(idle.mark)
+        assert seen.jobs == [job] and seen.mark > idle.mark
+        assert window.job_changes(seen.mark).jobs == []
+
+        command_line.save_step(step.model_copy(update={"status": StepStatus.DONE}))
+        assert [j.id for j in window.job_changes(seen.mark).jobs] == [job.id]
+
+
+def test_a_deleted_jobs_revision_is_not_handed_out_again(tmp_path: Path) -> None:
+    with SqliteLibrary(tmp_path / "library.db") as library:
+        kept, doomed = make_project("Kept"), make_project("Doomed")
+        library.save_project(kept)
+        library.save_project(doomed)
+        job = make_job(kept)
+        library.save_job(job)
+        library.save_job(make_job(doomed))
+        mark = library.job_changes().mark
+        library.delete_project(doomed.id)
+
+        library.save_job(job.model_copy(update={"status": JobStatus.DONE}))
+
+        assert [j.status for j in library.job_changes(mark).jobs] == [JobStatus.DONE]
+
+
+def test_jobs_saved_before_revisions_count_as_changed(tmp_path: Path) -> None:
+    path = tmp_path / "library.db"
+    project = make_project()
+    with SqliteLibrary(path) as library:
+        library.save_project(project)
+        library.save_job(make_job(project))
+        library.save_job(make_job(project))
+    db = _raw(path)  # back to a version-1 library, as an earlier release left it
+    for name in ("job_inserted", "job_updated", "step_inserted", "step_updated"):
+        db.execute(f"DROP TRIGGER {name}")
+    db.execute("DROP TABLE job_revisions")
+    db.execute("DROP TABLE revision_counter")
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+
+    with SqliteLibrary(path) as library:
+        changes = library.job_changes()
+        assert len(changes.jobs) == 2
+        assert library.job_changes(changes.mark).jobs == []
 
 
 def test_refuses_a_newer_schema_without_touching_it(tmp_path: Path) -> None:
