@@ -12,12 +12,12 @@ from avpe_desktop.engines.google.painter import GeminiFramePainter
 from avpe_desktop.engines.google.runtime import GoogleRuntime
 from avpe_desktop.engines.google.script import GeminiScriptWriter
 from avpe_desktop.engines.google.video import VeoVideoMaker
-from avpe_desktop.retry_policy import RetryPolicy
 from avpe_desktop.engines.resilience import (
     DEFAULT_POLICY,
     InFlightLimit,
     ModelRateLimits,
 )
+from avpe_desktop.retry_policy import RetryPolicy
 
 
 def google_engine(
