@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import AVPE, paused_demo
 from PIL import Image
 
 from avpe_desktop.cli import main
@@ -157,26 +157,14 @@ def test_ctrl_c_pauses_a_render_and_resume_finishes_it() -> None:
     """The first Ctrl-C lets the call in progress finish and be recorded, saves the job for
     later and exits 130; `avpe jobs resume` then finishes it, reusing every painted
     keyframe."""
-    command = [sys.executable, "-m", "avpe_desktop.cli", "--engine", "local"]
-    render = subprocess.Popen(
-        [*command, "demo", "--segments", "2", "--duration", "4"], stderr=subprocess.PIPE, text=True
-    )
-    assert render.stderr is not None
-    seen = []
-    for line in render.stderr:
-        seen.append(line)
-        if "video rendering" in line:
-            render.send_signal(signal.SIGINT)
-            break
-    rest = render.communicate(timeout=300)[1]
-    assert render.returncode == 130, "".join(seen) + rest
+    rest = paused_demo()
     assert "pausing after the call in progress" in rest
     assert "paused; `avpe jobs resume` finishes it" in rest
     [(job, _steps)] = _library_jobs()
     assert job.status is JobStatus.QUEUED
 
     resumed = subprocess.run(
-        [*command, "jobs", "resume"], capture_output=True, text=True, timeout=300, check=False
+        [*AVPE, "jobs", "resume"], capture_output=True, text=True, timeout=300, check=False
     )
     assert resumed.returncode == 0, resumed.stderr
     [(job, steps)] = _library_jobs()

@@ -5,36 +5,17 @@ and the creator is told what and at what cost first. The offline engine, end to 
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import AVPE, paused_demo
 from PIL import Image
 
 from avpe_desktop.cli import main
 from avpe_desktop.context import AppContext
 from avpe_desktop.domain import Job, JobStatus, Step, StepKind
 from avpe_desktop.storage.layout import ProjectLayout
-
-AVPE = [sys.executable, "-m", "avpe_desktop.cli", "--engine", "local"]
-
-
-def _paused_demo() -> None:
-    """A 2-segment demo stopped by Ctrl-C while its first clip renders, as a creator does."""
-    render = subprocess.Popen(
-        [*AVPE, "demo", "--segments", "2", "--duration", "4"], stderr=subprocess.PIPE, text=True
-    )
-    assert render.stderr is not None
-    seen = []
-    for line in render.stderr:
-        seen.append(line)
-        if "video rendering" in line:
-            render.send_signal(signal.SIGINT)
-            break
-    rest = render.communicate(timeout=300)[1]
-    assert render.returncode == 130, "".join(seen) + rest
 
 
 def _job() -> tuple[Job, list[Step], ProjectLayout]:
@@ -56,7 +37,7 @@ def _keyframe_attempts(steps: list[Step]) -> list[int]:
 
 
 def test_a_paused_job_whose_project_folder_was_deleted_finishes() -> None:
-    _paused_demo()
+    paused_demo()
     job, steps, layout = _job()
     assert job.status is JobStatus.QUEUED and _keyframe_attempts(steps)
     shutil.rmtree(layout.root)
@@ -80,7 +61,7 @@ def test_a_paused_job_whose_project_folder_was_deleted_finishes() -> None:
 def test_a_paused_job_whose_steps_folder_was_deleted_reuses_its_published_copies() -> None:
     """The readable copies in frames/ and videos/ still hold the paid results (their hashes
     say so), so nothing is painted again."""
-    _paused_demo()
+    paused_demo()
     job, steps, layout = _job()
     before = _keyframe_attempts(steps)
     shutil.rmtree(layout.steps_dir)
@@ -99,7 +80,7 @@ def test_a_paused_job_whose_steps_folder_was_deleted_reuses_its_published_copies
 def test_a_job_whose_character_image_is_gone_everywhere_says_what_to_do(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _paused_demo()
+    paused_demo()
     job, _steps, layout = _job()
     shutil.rmtree(layout.root)
     with AppContext.open() as ctx:

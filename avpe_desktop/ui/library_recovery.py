@@ -43,7 +43,12 @@ def open_context_or_recover(dirs: AppDirs | None = None) -> AppContext | None:
         try:
             return AppContext.open(dirs)
         except LibraryError as exc:
-            if LibraryRecoveryDialog(dirs, readable(exc)).exec() != QDialog.DialogCode.Accepted:
+            dialog = LibraryRecoveryDialog(dirs, readable(exc))
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            # Deleted by Qt's loop, not by Python dropping the wrapper mid-teardown: a direct
+            # delete of a dialog that ran its own modal loop crashed the process at exit.
+            dialog.deleteLater()
+            if not accepted:
                 return None
         except OSError as exc:
             QMessageBox.critical(
