@@ -7,6 +7,7 @@ takes half a second to import, so the names that need it load on first use (PEP 
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from avpe_desktop.engines.google.models import GoogleModels, estimate_cost, validate_video_settings
@@ -35,34 +36,22 @@ __all__ = [
 ]
 
 
+_LAZY_MODULES = {
+    "ClientOptions": "client",
+    "GoogleCredentials": "client",
+    "google_engine": "engine",
+    "GeminiCharacterAnalyst": "analyst",
+    "GeminiFramePainter": "painter",
+    "GoogleRuntime": "runtime",
+    "GeminiScriptWriter": "script",
+    "VeoVideoMaker": "video",
+}
+"""Which submodule holds each SDK-backed name. PyInstaller still collects them all: the
+registry imports `engine` by name, and `engine` imports the others."""
+
+
 def __getattr__(name: str) -> object:
-    """Imports written out, not looked up by name, so PyInstaller sees them."""
-    if name in ("ClientOptions", "GoogleCredentials"):
-        from avpe_desktop.engines.google import client
-
-        return getattr(client, name)
-    if name == "google_engine":
-        from avpe_desktop.engines.google import engine
-
-        return engine.google_engine
-    if name == "GeminiCharacterAnalyst":
-        from avpe_desktop.engines.google import analyst
-
-        return analyst.GeminiCharacterAnalyst
-    if name == "GeminiFramePainter":
-        from avpe_desktop.engines.google import painter
-
-        return painter.GeminiFramePainter
-    if name == "GoogleRuntime":
-        from avpe_desktop.engines.google import runtime
-
-        return runtime.GoogleRuntime
-    if name == "GeminiScriptWriter":
-        from avpe_desktop.engines.google import script
-
-        return script.GeminiScriptWriter
-    if name == "VeoVideoMaker":
-        from avpe_desktop.engines.google import video
-
-        return video.VeoVideoMaker
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY_MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
