@@ -708,7 +708,6 @@ def _configure_logging(verbose: bool) -> None:
     handler.addFilter(SecretRedactor())
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
-    SecretRedactor.remember_current()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,6 +1,8 @@
 """API keys and connection strings, kept in the OS keyring and never in files or logs.
 
-Environment variables override the keyring so the CLI and CI can run without one.
+Environment variables override the keyring so the CLI and CI can run without one. The keyring
+package is imported on the first read, not at start-up: finding the system's backend pulls in
+about a hundred modules (D-Bus, cryptography) that the first screen has no use for.
 """
 
 from __future__ import annotations
@@ -11,9 +13,6 @@ import re
 from enum import StrEnum
 from typing import ClassVar
 from urllib.parse import unquote
-
-import keyring
-import keyring.errors
 
 SERVICE = "avpe-desktop"
 
@@ -38,8 +37,17 @@ class SecretsUnavailableError(RuntimeError):
 
 
 def get_secret(name: SecretName) -> str | None:
-    if value := os.environ.get(name.env_var):
-        return value
+    """The value, which the log filter learns at once: a secret can only reach a log line
+    after this process has read it."""
+    value = os.environ.get(name.env_var) or _from_keyring(name)
+    if value:
+        SecretRedactor.remember(value)
+    return value
+
+
+def _from_keyring(name: SecretName) -> str | None:
+    import keyring.errors
+
     try:
         return keyring.get_password(SERVICE, name.value)
     except keyring.errors.KeyringError as exc:
@@ -54,6 +62,8 @@ def set_secret(name: SecretName, value: str) -> None:
     if not value:
         delete_secret(name)
         return
+    import keyring.errors
+
     try:
         keyring.set_password(SERVICE, name.value, value)
     except keyring.errors.KeyringError as exc:
@@ -62,6 +72,8 @@ def set_secret(name: SecretName, value: str) -> None:
 
 
 def delete_secret(name: SecretName) -> None:
+    import keyring.errors
+
     try:
         keyring.delete_password(SERVICE, name.value)
     except keyring.errors.PasswordDeleteError:
@@ -121,7 +133,8 @@ def _unavailable(name: SecretName) -> str:
 
 class SecretRedactor(logging.Filter):
     """A logging filter that replaces every secret the app has seen with its mask, so a key
-    that slips into an exception message still never reaches a log file."""
+    that slips into an exception message still never reaches a log file. It learns each
+    secret as it is read or saved (`get_secret`, `set_secret`), before any use could log it."""
 
     _known: ClassVar[set[str]] = set()
 
@@ -132,12 +145,6 @@ class SecretRedactor(logging.Filter):
         if password := uri_password(value):
             # Also when it shows up alone, as written or percent-decoded (as drivers report it).
             cls._known.update(p for p in {password, unquote(password)} if len(p) >= 6)
-
-    @classmethod
-    def remember_current(cls) -> None:
-        for name in SecretName:
-            if value := get_secret(name):
-                cls.remember(value)
 
     @classmethod
     def redact(cls, text: str) -> str:

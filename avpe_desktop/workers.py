@@ -1,17 +1,22 @@
-"""Pools for CPU-bound work, so the asyncio loop (and the GUI on top of it) never stalls."""
+"""Pools for CPU-bound work, so the asyncio loop (and the GUI on top of it) never stalls.
+
+multiprocessing is imported when the pool starts, not with this module: the desktop app's
+first screen imports this for its threads and has no use yet for a process pool.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import atexit
 import contextlib
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 
@@ -30,6 +35,9 @@ def process_pool() -> ProcessPoolExecutor:
     or threads is unsafe, and it behaves the same on every OS."""
     global _process_pool
     if _process_pool is None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("spawn")
         _process_pool = ProcessPoolExecutor(
             max_workers=cpu_workers(), mp_context=context, initializer=_lower_priority

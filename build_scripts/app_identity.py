@@ -1,8 +1,8 @@
 """How the frozen app presents itself: name, version, icon, Windows version resource, macOS plist.
 
-The version is read from the installed package's metadata, the same place the running app
-reads `avpe_desktop.__version__` from (the spec copies that metadata into the bundle), so the
-file properties, the About box and `avpe --version` cannot disagree.
+The version is read from the installed package's metadata, which the build took from
+`avpe_desktop.__version__` (pyproject.toml's dynamic version), so the file properties, the
+About box and `avpe --version` cannot disagree.
 
 The icon is drawn from the app's own `icons/app.svg` at build time: one vector source means the
 window icon and the file icon never drift apart, and no binary icon files sit in the

@@ -17,8 +17,9 @@ from PySide6.QtWidgets import QApplication
 
 from avpe_desktop import __version__
 from avpe_desktop.config import APP_AUTHOR, APP_NAME
+from avpe_desktop.context import AppContext
+from avpe_desktop.storage.repository import LibraryError
 from avpe_desktop.ui.errors import configure_logging, install_excepthook, report
-from avpe_desktop.ui.library_recovery import open_context_or_recover
 from avpe_desktop.ui.main_window import MainWindow
 from avpe_desktop.ui.resources import icon, theme_qss
 
@@ -56,7 +57,7 @@ def install_loop(app: QApplication) -> qasync.QEventLoop:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     app = create_application(argv)
-    ctx = open_context_or_recover()
+    ctx = _open_context()
     if ctx is None:
         return 1
     log_file = configure_logging(ctx.dirs.logs)
@@ -83,6 +84,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         ctx.close()
     return 0
+
+
+def _open_context() -> AppContext | None:
+    """The library nearly always opens at the first try; the recovery dialog and the restore
+    code are loaded only when it does not."""
+    try:
+        return AppContext.open()
+    except (LibraryError, OSError):
+        from avpe_desktop.ui.library_recovery import open_context_or_recover
+
+        return open_context_or_recover()
 
 
 def _end_smoke_test(window: MainWindow) -> None:

@@ -69,7 +69,6 @@ def configure_logging(logs_dir: Path) -> Path:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    SecretRedactor.remember_current()
     return path
 
 

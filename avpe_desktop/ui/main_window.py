@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from avpe_desktop.config import EngineChoice
 from avpe_desktop.context import AppContext
 from avpe_desktop.domain import Brief, Character, Content, JobStatus, Project
 from avpe_desktop.engines.registry import resolve_choice
 from avpe_desktop.pipeline.screenwriter import write_script
 from avpe_desktop.projects import create_project
+from avpe_desktop.ui.async_tools import TaskRunner
 from avpe_desktop.ui.errors import Banner, report
 from avpe_desktop.ui.library_view import LibraryView
 from avpe_desktop.ui.new_video_dialog import NewVideoDialog
@@ -40,6 +42,7 @@ from avpe_desktop.ui.queue_panel import QueuePanel
 from avpe_desktop.ui.render_queue import JobView, QueueController
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.services import Services
+from avpe_desktop.workers import run_in_thread
 
 if TYPE_CHECKING:
     from avpe_desktop.ui.export_dialog import ExportDialog
@@ -115,13 +118,13 @@ class MainWindow(QMainWindow):
         self.queue.outputsChanged.connect(self._render_outputs_changed)
         self.queue.jobFinished.connect(self._render_finished)
 
-        self._engine_label = QLabel()
+        self.engine_label = QLabel()
         self._save_label = QLabel()
         self.statusBar().addPermanentWidget(self._save_label)
-        self.statusBar().addPermanentWidget(self._engine_label)
+        self.statusBar().addPermanentWidget(self.engine_label)
         self._build_actions()
         self._restore_window_state()
-        self._show_engine()
+        self._engine_lookup = TaskRunner(self.banner.show_error, self)
 
     # Start-up and shut-down
 
@@ -134,6 +137,7 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """The slow part of start-up, after the window is on screen."""
         self.library_view.reload()
+        QTimer.singleShot(0, self._show_engine)  # after the library's first paint
         try:
             self.queue.load()
             resumed = self.queue.resume_unfinished()
@@ -275,13 +279,15 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, p=project: self.open_project(p))
 
     def _show_engine(self) -> None:
-        try:
-            choice = resolve_choice(self.ctx.settings)
-        except Exception as exc:
-            report(exc, self.banner.show_error)
-            return
-        self.engine_name = "Google" if choice.value == "google" else "offline"
-        self._engine_label.setText(f"  {self.engine_name} engine  ")
+        """Off the GUI thread: with the engine on "auto" the answer depends on a key in the
+        system keyring, which answers over D-Bus and may wait for the creator to unlock it."""
+        self._engine_lookup.start(
+            run_in_thread(resolve_choice, self.ctx.settings), self._engine_resolved
+        )
+
+    def _engine_resolved(self, choice: EngineChoice) -> None:
+        self.engine_name = "Google" if choice is EngineChoice.GOOGLE else "offline"
+        self.engine_label.setText(f"  {self.engine_name} engine  ")
 
     # Pages
 

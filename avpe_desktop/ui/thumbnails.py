@@ -4,7 +4,8 @@ Workers are plain Python threads that decode with Pillow and touch no Qt object 
 call or signal emitted from a worker while the GUI thread holds the GIL inside Qt can
 deadlock the two (seen as a hang closing the main window). The GUI thread collects finished
 decodes on a short timer, turns them into QPixmaps once and keeps them. Keys include the
-file's modification time, so a re-painted keyframe shows its new picture.
+file's modification time, so a re-painted keyframe shows its new picture. Pillow is imported
+by the first decode, in a worker, rather than on the GUI thread while the window starts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import concurrent.futures
 from collections import OrderedDict
 from pathlib import Path
 
-from PIL import Image
 from PySide6.QtCore import QObject, QSize, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 
@@ -24,6 +24,8 @@ _Decoded = tuple[bytes, int, int] | None
 
 def _decode(path: Path, width: int, height: int) -> _Decoded:
     """RGBA bytes of the image scaled to fit (width, height); None when it cannot be read."""
+    from PIL import Image
+
     try:
         with Image.open(path) as image:
             rgba = image.convert("RGBA")

@@ -99,3 +99,17 @@ def test_redactor_masks_known_secrets_in_log_records(caplog: pytest.LogCaptureFi
         logger.info("calling with key=%s", "AIzaLeakyKey987654")
     assert "AIzaLeakyKey987654" not in caplog.text
     assert "AIza…7654" in caplog.text
+
+
+def test_a_secret_read_from_the_keyring_is_masked_from_then_on(
+    memory_keyring: MemoryKeyring, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The keyring is not read at start-up; reading a secret is what teaches the filter."""
+    memory_keyring.set_password(SERVICE, SecretName.MONGODB_URI.value, "mongodb://u:Hunter2Pass@db")
+    logger = logging.getLogger("avpe.test.redact_on_read")
+    logger.addFilter(SecretRedactor())
+    assert get_secret(SecretName.MONGODB_URI) == "mongodb://u:Hunter2Pass@db"
+    with caplog.at_level(logging.INFO, logger="avpe.test.redact_on_read"):
+        logger.info("auth failed for Hunter2Pass on mongodb://u:Hunter2Pass@db")
+    assert "Hunter2Pass" not in caplog.text
+    assert "mongodb://u:****@db" in caplog.text
