@@ -17,6 +17,7 @@ class Model(BaseModel):
         validate_assignment=True,
         str_strip_whitespace=True,
         populate_by_name=True,
+        defer_build=True,
     )
 
 
