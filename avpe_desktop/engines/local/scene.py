@@ -438,14 +438,20 @@ _POSITIONS_EXPLICIT = _compile({k: v[:-1] for k, v in _POSITION_WORDS.items()})
 _POSITIONS_BARE = _compile({k: v[-1:] for k, v in _POSITION_WORDS.items()})
 
 
-def _earliest(text: str, patterns: dict[Key, re.Pattern[str]]) -> Key | None:
-    """The key whose words appear first: descriptions name the most important thing first."""
-    best: tuple[int, Key] | None = None
+def _earliest_match(text: str, patterns: dict[Key, re.Pattern[str]]) -> tuple[Key, str] | None:
+    """The key whose words appear first, and the words: descriptions name the most important
+    thing first."""
+    best: tuple[int, Key, str] | None = None
     for key, pattern in patterns.items():
         match = pattern.search(text)
         if match and (best is None or match.start() < best[0]):
-            best = (match.start(), key)
-    return best[1] if best else None
+            best = (match.start(), key, match.group(0))
+    return (best[1], best[2]) if best else None
+
+
+def _earliest(text: str, patterns: dict[Key, re.Pattern[str]]) -> Key | None:
+    found = _earliest_match(text, patterns)
+    return found[0] if found else None
 
 
 def find_setting(text: str) -> Setting | None:
@@ -455,12 +461,27 @@ def find_setting(text: str) -> Setting | None:
     return found
 
 
+def find_place(text: str) -> Setting | None:
+    """The setting a text names as a place ("the night market"), ignoring mere hints
+    ("a cake"), so a writer can tell a place from an object."""
+    return _earliest(text.lower(), _STRONG_SETTINGS)
+
+
 def find_time(text: str) -> TimeOfDay | None:
     return _earliest(text.lower(), _TIMES)
 
 
+def time_word(text: str) -> tuple[TimeOfDay, str] | None:
+    """The time of day a text names and the word it uses ("dawn"), so the word can be kept."""
+    return _earliest_match(text.lower(), _TIMES)
+
+
 def find_weather(text: str) -> Weather | None:
     return _earliest(text.lower(), _WEATHERS)
+
+
+def weather_word(text: str) -> tuple[Weather, str] | None:
+    return _earliest_match(text.lower(), _WEATHERS)
 
 
 def parse_description(text: str) -> SceneSpec:
