@@ -369,7 +369,7 @@ def _settings_for_frames(plan: _Plan, count: int) -> list[Setting]:
     sequence = [home, *nearby][: changes + 1]
     # Change setting during the rising action, never across the opening frame, and not before
     # half the script has been spent in the place the idea names.
-    first_cut = max(2, (count + 1) // 2) if plan.parts.place else 2
+    first_cut = max(2, count // 2 + 1) if plan.parts.place else 2
     changes = min(changes, count + 1 - first_cut)
     cuts = sorted(rng.sample(range(first_cut, count + 1), changes)) if changes else []
     result: list[Setting] = []

@@ -36,7 +36,7 @@ def _rain(image: np.ndarray, canvas: Canvas, rng: np.random.Generator) -> None:
     image[:] = np.clip(dull + np.array((4, 8, 18), np.float32), 0, 255).astype(np.uint8)
     streaks = np.zeros(image.shape[:2], np.uint8)
     u = canvas.unit
-    count = int(900 * canvas.width * canvas.height / 1e6) + 120
+    count = int(1200 * canvas.width * canvas.height / 1e6) + 200
     xs = rng.uniform(-0.1, 1.0, count) * canvas.width
     ys = rng.uniform(-0.05, 1.0, count) * canvas.height
     lengths = rng.uniform(0.03, 0.07, count) * u
@@ -45,16 +45,16 @@ def _rain(image: np.ndarray, canvas: Canvas, rng: np.random.Generator) -> None:
         cv2.line(streaks, (int(x), int(y)), end, 255, max(1, int(u / 500)), AA)
     light = np.empty_like(image)
     light[:] = (200, 214, 235)
-    blend_layer(image, light, streaks, 0.55)
+    blend_layer(image, light, streaks, 0.65)
 
 
 def _snowfall(image: np.ndarray, canvas: Canvas, rng: np.random.Generator) -> None:
     flakes = np.zeros(image.shape[:2], np.uint8)
     u = canvas.unit
-    count = int(380 * canvas.width * canvas.height / 1e6) + 60
+    count = int(600 * canvas.width * canvas.height / 1e6) + 150
     for _ in range(count):
         center = (int(rng.uniform(0, canvas.width)), int(rng.uniform(0, canvas.height)))
-        radius = max(1, int(u * rng.uniform(0.002, 0.008)))
+        radius = max(1, round(u * rng.uniform(0.003, 0.009)))
         cv2.circle(flakes, center, radius, 255, -1, AA)
     flakes = np.maximum(flakes, soft_blur(flakes, u * 0.004))
     white = np.empty_like(image)
