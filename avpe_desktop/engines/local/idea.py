@@ -348,6 +348,8 @@ def parse_idea(idea: str, name: str) -> IdeaParts:
     thing = f"the {obj}" if obj else spot or f"the {weather_noun or 'day'}"
     topic = (obj or spot.removeprefix("the ") or weather_noun) if base else loose
     doing = " ".join([gerund(base), *words[start:]]) if base else f"enjoying {rest}"
+    if base == "go" and words[start : start + 1] == ["to"]:
+        doing = " ".join(["enjoying", *words[start + 1 :]])
     return IdeaParts(
         name=name,
         idea=lowered_idea,

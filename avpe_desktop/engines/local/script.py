@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any, cast
 
 from avpe_desktop.domain import Brief, CharacterDetails, Content, CreatureSound, Format, Segment
+from avpe_desktop.domain.content import MAX_TITLE
 from avpe_desktop.engines.base import RequestError
 from avpe_desktop.engines.local.idea import IdeaParts, parse_idea
 from avpe_desktop.engines.local.scene import (
@@ -161,7 +162,7 @@ def _title(template: dict[str, Any], parts: IdeaParts, rng: random.Random) -> st
     ]
     chosen = rng.choice(usable) if usable else "{Name} {Idea}"
     title = " ".join(chosen.format(**values).split())
-    return title[:200]
+    return title[:MAX_TITLE]
 
 
 def _title_extra(parts: IdeaParts) -> str:
@@ -219,7 +220,9 @@ def arc_phases(count: int) -> list[str]:
 
 
 def _fill(text: str, parts: IdeaParts, place: str = "", capital: bool = True) -> str:
-    filled = text.format(name=parts.name, thing=parts.thing, idea=parts.idea, place=place)
+    filled = text.format(
+        name=parts.name, thing=parts.thing, idea=parts.idea, doing=parts.doing, place=place
+    )
     return filled[:1].upper() + filled[1:] if capital else filled
 
 
@@ -438,7 +441,11 @@ def write_script(brief: Brief, character: CharacterDetails) -> Content:
     beats: list[dict[str, Any]] = []
     used: dict[str, set[int]] = {}
     for k, phase in enumerate(phases, start=1):
-        _, beat = _pick(plan.rng, plan.template["beats"][phase], used.setdefault(phase, set()))
+        options = plan.template["beats"][phase]
+        if k == 1:
+            # The opening scene says what the idea is about; later beats may wander.
+            options = [b for b in options if "{doing}" in b["scene"] or "{idea}" in b["scene"]]
+        _, beat = _pick(plan.rng, options, used.setdefault(phase, set()))
         framing, position = _frame_plan(phase, plan.rng, frames[-1])
         frames.append(
             Keyframe(
