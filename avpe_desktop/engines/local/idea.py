@@ -161,10 +161,6 @@ class Place:
     phrase: str
     setting: Setting | None
 
-    @property
-    def text(self) -> str:
-        return f"{self.preposition} {self.phrase}"
-
 
 @dataclass(frozen=True)
 class IdeaParts:
@@ -201,7 +197,8 @@ class _Chunk:
 
     @property
     def bare(self) -> str:
-        words = self.words[1:] if self.words and self.words[0] in _ARTICLES else self.words
+        article = bool(self.words) and self.words[0].lower() in _ARTICLES
+        words = self.words[1:] if article else self.words
         return " ".join(words)
 
 
@@ -374,15 +371,20 @@ def _weather_noun(word: str) -> str:
     return word
 
 
-_TIME_PREPOSITIONS = {"morning": "in the", "afternoon": "in the", "evening": "in the"}
+_TIME_PHRASES = {
+    "day": "in bright daylight",
+    "daylight": "in bright daylight",
+    "sunny": "in the sunshine",
+    "sunshine": "in the sunshine",
+    "moonlight": "by moonlight",
+    "moonlit": "by moonlight",
+    "starry": "under a starry sky",
+    "morning": "in the morning",
+    "afternoon": "in the afternoon",
+    "evening": "in the evening",
+}
 
 
 def _time_phrase(word: str) -> str:
     """The idea's own time words as a phrase a frame can carry: "at dawn", "in the evening"."""
-    if word in ("sunny", "sunshine", "daylight"):
-        return "in the sunshine" if word != "daylight" else "in bright daylight"
-    if word in ("moonlight", "moonlit", "starry"):
-        return "by moonlight" if word != "starry" else "under a starry sky"
-    if word == "day":
-        return "in bright daylight"
-    return f"{_TIME_PREPOSITIONS.get(word, 'at')} {word}"
+    return _TIME_PHRASES.get(word, f"at {word}")

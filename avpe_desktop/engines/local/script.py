@@ -487,15 +487,14 @@ def _keyframe_from_text(text: str, default_mood: str) -> Keyframe:
 
 
 def _keep_place(plan: _Plan, frame: Keyframe, text: str) -> None:
-    """Reuses the place as a frame already words it, so a rewritten segment stays where it
-    was: a stock wording, else whatever stands between the framing and the time."""
-    stock = next((p for p in PLACES[frame.setting] if " ".join(p) in text), None)
-    if stock is None:
-        time = re.escape(plan.parts.time_phrase or TIME_PHRASES[frame.time])
-        found = re.match(rf"^(?:{_FRAMINGS}) (\S+) (.+?), {time}", text)
-        stock = (found.group(1), found.group(2)) if found else None
-    if stock is not None:
-        plan.places[frame.setting] = stock
+    """Reuses the place as a frame already words it (what stands between the framing and the
+    time), so a rewritten segment stays where it was."""
+    time = re.escape(plan.parts.time_phrase or TIME_PHRASES[frame.time])
+    found = re.match(rf"^(?:{_FRAMINGS}) ((\S+) (.+?)), {time}", text)
+    if found is None:
+        return
+    stock = [p for p in PLACES[frame.setting] if " ".join(p) == found.group(1)]
+    plan.places[frame.setting] = stock[0] if stock else (found.group(2), found.group(3))
 
 
 def rewrite(brief: Brief, character: CharacterDetails, content: Content, number: int) -> Segment:

@@ -9,7 +9,7 @@ import pytest
 
 from avpe_desktop.domain import Brief, CharacterDetails, Content, Format
 from avpe_desktop.engines.local.scene import SceneSpec, parse_description
-from avpe_desktop.engines.local.script import write_script
+from avpe_desktop.engines.local.script import rewrite, write_script
 
 NOBODY = CharacterDetails()
 
@@ -126,3 +126,14 @@ def test_any_idea_still_writes_a_script(idea: str) -> None:
     assert len(content.segments) == 3
     assert content.title.strip()
     assert all(s.first_frame_description for s in content.segments)
+
+
+@pytest.mark.parametrize("number", [1, 3])
+def test_a_rewritten_segment_stays_in_the_ideas_place(number: int) -> None:
+    idea = "Nib bakes bread in the old windmill in the rain"
+    content = script(idea, count=3)
+    brief = Brief(idea=idea, character_name="Nib", num_segments=3)
+    new = rewrite(brief, NOBODY, content, number)
+    assert "in the old windmill" in new.last_frame_description
+    assert "rain" in new.last_frame_description
+    assert new.scene != content.segments[number - 1].scene
