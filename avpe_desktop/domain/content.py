@@ -12,6 +12,7 @@ from avpe_desktop.domain._base import Model, NonEmptyText
 from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE
 
 MAX_SEGMENTS = 20
+MAX_TITLE = 200
 
 
 class Format(StrEnum):
@@ -77,7 +78,7 @@ class Segment(Model):
 class Content(Model):
     """A script: a title and numbered segments. Serialises to the seed's response body."""
 
-    title: NonEmptyText = Field(max_length=200)
+    title: NonEmptyText = Field(max_length=MAX_TITLE)
     segments: list[Segment] = Field(min_length=1, max_length=MAX_SEGMENTS)
     format: Format | None = None
 

@@ -655,6 +655,132 @@ def _studio(image: np.ndarray, canvas: Canvas, spec: SceneSpec, rng: np.random.G
     add_glow(image, canvas.px(0.5, 0.55), canvas.unit * 0.6, (40, 40, 40), 0.6)
 
 
+def _snow(image: np.ndarray, canvas: Canvas, spec: SceneSpec, rng: np.random.Generator) -> None:
+    """A snowy field: white ground and hills, pines with snow on their branches."""
+    _outdoor((246, 249, 255), (222, 230, 244))(image, canvas, spec, rng)
+    _ground(image, canvas, (240, 245, 255), (206, 218, 238), spec.time)
+    for x in np.sort(rng.uniform(-0.05, 1.05, int(rng.integers(5, 9)))):
+        height = canvas.unit * rng.uniform(0.14, 0.3)
+        base = (int(x * canvas.width), canvas.horizon + int(canvas.unit * 0.01))
+        _tree(image, base, height, lit((46, 92, 70), spec.time), lit((90, 66, 50), spec.time), True)
+        for k in range(3):
+            cap = (base[0], int(base[1] - height * (0.45 + 0.22 * k)))
+            axes = (max(2, int(height * (0.2 - 0.05 * k))), max(1, int(height * 0.035)))
+            cv2.ellipse(image, cap, axes, 0, 180, 360, lit((250, 252, 255), spec.time), -1, AA)
+    for _ in range(int(rng.integers(6, 12))):
+        fy = rng.uniform(0.1, 0.9)
+        cy = int(canvas.horizon + fy * (canvas.height - canvas.horizon))
+        ax = int(canvas.unit * (0.03 + 0.08 * fy))
+        shade = lit((214, 224, 242), spec.time)
+        cv2.ellipse(
+            image,
+            (int(rng.uniform(0, canvas.width)), cy),
+            (ax, max(2, ax // 5)),
+            0,
+            180,
+            360,
+            shade,
+            -1,
+            AA,
+        )
+
+
+def _underwater(
+    image: np.ndarray, canvas: Canvas, spec: SceneSpec, rng: np.random.Generator
+) -> None:
+    """Deep blue water lit from above, a sandy sea floor, weed, rocks and bubbles."""
+    u = canvas.unit
+    depth = 0.45 if spec.time == "night" else 1.0
+    top, bottom = (40, 150, 200), (8, 46, 96)
+    image[: canvas.horizon] = vertical_gradient(
+        canvas.horizon,
+        canvas.width,
+        [(0.0, rgb(int(c * depth) for c in top)), (1.0, rgb(int(c * depth) for c in bottom))],
+    )
+    rays = np.zeros(image.shape[:2], np.uint8)
+    for _ in range(int(rng.integers(3, 6))):
+        x = rng.uniform(0.0, 1.0) * canvas.width
+        spread = u * rng.uniform(0.03, 0.07)
+        lean = u * rng.uniform(0.1, 0.3)
+        pts = np.array(
+            [
+                [x - spread, 0],
+                [x + spread, 0],
+                [x + lean + spread * 3, canvas.horizon],
+                [x + lean - spread * 3, canvas.horizon],
+            ],
+            np.int32,
+        )
+        cv2.fillPoly(rays, [pts], 255, AA)
+    light = np.empty_like(image)
+    light[:] = (170, 230, 250)
+    blend_layer(image, light, soft_blur(rays, u * 0.03), 0.18 * depth)
+    image[canvas.horizon :] = vertical_gradient(
+        canvas.height - canvas.horizon,
+        canvas.width,
+        [
+            (0.0, rgb(int(c * depth) for c in (150, 160, 140))),
+            (1.0, rgb(int(c * depth) for c in (196, 180, 130))),
+        ],
+    )
+    for _ in range(int(rng.integers(5, 9))):
+        x = int(rng.uniform(0, canvas.width))
+        height = u * rng.uniform(0.12, 0.3)
+        color = rgb(int(c * depth) for c in (40, 120, 80))
+        points = [
+            [x + np.sin(t * 5 + x) * u * 0.015, canvas.horizon + u * 0.02 - t * height]
+            for t in np.linspace(0, 1, 12)
+        ]
+        cv2.polylines(image, [np.array(points, np.int32)], False, color, max(3, int(u * 0.012)), AA)
+    for _ in range(int(rng.integers(3, 6))):
+        cx = int(rng.uniform(0, canvas.width))
+        fy = rng.uniform(0.1, 0.8)
+        cy = int(canvas.horizon + fy * (canvas.height - canvas.horizon))
+        ax = int(u * (0.03 + 0.05 * fy))
+        rock = rgb(int(c * depth) for c in (90, 100, 110))
+        cv2.ellipse(image, (cx, cy), (ax, max(2, ax // 2)), 0, 180, 360, rock, -1, AA)
+    for _ in range(int(40 * canvas.width / 1280) + 10):
+        bx, by = canvas.px(rng.uniform(0, 1), rng.uniform(0.05, 0.9))
+        r = max(2, int(u * rng.uniform(0.004, 0.012)))
+        cv2.circle(image, (bx, by), r, (200, 240, 255), max(1, r // 3), AA)
+
+
+def _desert(image: np.ndarray, canvas: Canvas, spec: SceneSpec, rng: np.random.Generator) -> None:
+    """Dunes under a wide sky, with a cactus or two."""
+    _sky(image, canvas, spec.time, rng)
+    for depth, color in enumerate(((230, 196, 140), (220, 176, 118))):
+        base = canvas.horizon - canvas.unit * (0.06 - 0.04 * depth)
+        dunes = _hill_line(canvas, rng, base, canvas.unit * 0.04, 2 + depth)
+        cv2.fillPoly(image, [dunes], lit(color, spec.time), AA)
+    _ground(image, canvas, (236, 200, 146), (208, 164, 108), spec.time)
+    u = canvas.unit
+    green = lit((70, 140, 90), spec.time)
+    for _ in range(int(rng.integers(1, 3))):
+        x = int(rng.uniform(0.05, 0.95) * canvas.width)
+        y = canvas.horizon + int(u * rng.uniform(0.02, 0.08))
+        h, w = int(u * 0.18), max(3, int(u * 0.025))
+        cv2.rectangle(image, (x - w, y - h), (x + w, y), green, -1, AA)
+        for side in (-1, 1):
+            arm_x = x + side * int(u * 0.05)
+            arm_top = y - int(h * rng.uniform(0.55, 0.8))
+            cv2.rectangle(
+                image,
+                (min(x, arm_x), arm_top + h // 4),
+                (max(x, arm_x), arm_top + h // 4 + w),
+                green,
+                -1,
+                AA,
+            )
+            cv2.rectangle(
+                image,
+                (arm_x - w // 2, arm_top),
+                (arm_x + w // 2, arm_top + h // 4 + w),
+                green,
+                -1,
+                AA,
+            )
+
+
 PAINTERS: dict[str, Callable[[np.ndarray, Canvas, SceneSpec, np.random.Generator], None]] = {
     "studio": _studio,
     "room": _room,
@@ -668,6 +794,9 @@ PAINTERS: dict[str, Callable[[np.ndarray, Canvas, SceneSpec, np.random.Generator
     "space": _space,
     "mountain": _mountain,
     "stage": _stage,
+    "snow": _snow,
+    "underwater": _underwater,
+    "desert": _desert,
 }
 
 

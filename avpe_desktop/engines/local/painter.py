@@ -26,6 +26,7 @@ from avpe_desktop.engines.local.backdrop import (
 )
 from avpe_desktop.engines.local.cutout import decode_rgba, sprite_from_bytes
 from avpe_desktop.engines.local.scene import SceneSpec, parse_description
+from avpe_desktop.engines.local.weather import add_weather
 from avpe_desktop.workers import run_in_process
 
 AA = cv2.LINE_AA
@@ -345,8 +346,9 @@ def compose_frame(
     place = place_character(spec, size, sprite.shape[:2])
     rng = _rng(spec, seed)
     frame = paint_backdrop(spec, width, height, rng)
-    frame = np.ascontiguousarray(_zoom(frame, spec, place.x + place.width / 2))
     canvas = canvas_for(spec, width, height)
+    add_weather(frame, canvas, spec, rng)
+    frame = np.ascontiguousarray(_zoom(frame, spec, place.x + place.width / 2))
     if spec.props and spec.framing != "close":
         side = 1 if place.x + place.width / 2 < width / 2 else -1
         prop_size = max(8, round(place.height * 0.32))

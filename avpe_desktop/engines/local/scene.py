@@ -25,11 +25,15 @@ Setting = Literal[
     "space",
     "mountain",
     "stage",
+    "snow",
+    "underwater",
+    "desert",
 ]
 TimeOfDay = Literal["morning", "day", "sunset", "night"]
 Framing = Literal["close", "medium", "wide"]
 Position = Literal["left", "center", "right"]
 Mood = Literal["happy", "calm", "tense", "sad", "mysterious", "neutral"]
+Weather = Literal["clear", "rain", "snow"]
 
 INDOOR_SETTINGS: frozenset[str] = frozenset({"studio", "room", "kitchen", "bedroom", "stage"})
 
@@ -37,11 +41,28 @@ INDOOR_SETTINGS: frozenset[str] = frozenset({"studio", "room", "kitchen", "bedro
 _SETTING_WORDS: dict[Setting, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "studio": (("studio", "backdrop", "photo shoot"), ()),
     "room": (
-        ("living room", "room", "lounge", "home", "house", "indoors", "apartment"),
+        (
+            "living room",
+            "room",
+            "lounge",
+            "home",
+            "house",
+            "indoors",
+            "apartment",
+            "library",
+            "museum",
+            "school",
+            "classroom",
+            "office",
+            "attic",
+            "basement",
+            "castle",
+            "hospital",
+        ),
         ("sofa", "couch", "armchair", "carpet", "tv", "television"),
     ),
     "kitchen": (
-        ("kitchen", "bakery"),
+        ("kitchen", "bakery", "restaurant", "diner"),
         (
             "bake",
             "bakes",
@@ -79,15 +100,40 @@ _SETTING_WORDS: dict[Setting, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     "forest": (
-        ("forest", "woods", "woodland", "jungle", "grove"),
-        ("tree", "trees", "mushroom", "mushrooms", "trail", "acorn", "owl", "campfire"),
+        ("forest", "woods", "woodland", "jungle", "grove", "campsite", "rainforest"),
+        (
+            "tree",
+            "trees",
+            "treehouse",
+            "mushroom",
+            "mushrooms",
+            "trail",
+            "acorn",
+            "owl",
+            "campfire",
+            "camping",
+            "tent",
+        ),
     ),
     "park": (
-        ("park", "playground", "meadow"),
+        (
+            "park",
+            "playground",
+            "meadow",
+            "zoo",
+            "funfair",
+            "fairground",
+            "amusement park",
+            "lake",
+            "river",
+            "riverbank",
+            "farm",
+            "field",
+        ),
         ("picnic", "kite", "bench", "swing", "frisbee", "pond", "duck", "ducks"),
     ),
     "garden": (
-        ("garden", "backyard", "greenhouse", "orchard"),
+        ("garden", "backyard", "greenhouse", "orchard", "allotment"),
         (
             "flower",
             "flowers",
@@ -105,7 +151,7 @@ _SETTING_WORDS: dict[Setting, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     "beach": (
-        ("beach", "ocean", "sea", "seaside", "shore", "coast", "island"),
+        ("beach", "ocean", "sea", "seaside", "shore", "coast", "island", "harbour", "harbor"),
         (
             "sand",
             "sandcastle",
@@ -121,7 +167,20 @@ _SETTING_WORDS: dict[Setting, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     "city": (
-        ("city", "street", "town", "downtown", "rooftop", "alley", "market"),
+        (
+            "city",
+            "street",
+            "town",
+            "downtown",
+            "rooftop",
+            "alley",
+            "market",
+            "night market",
+            "station",
+            "train station",
+            "airport",
+            "mall",
+        ),
         ("taxi", "traffic", "shop", "shopping", "cafe", "skyscraper", "bus", "subway"),
     ),
     "space": (
@@ -129,11 +188,21 @@ _SETTING_WORDS: dict[Setting, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("rocket", "astronaut", "alien", "aliens", "planet", "comet", "cosmos", "night sky", "ufo"),
     ),
     "mountain": (
-        ("mountain", "mountains", "peak", "summit", "cliff", "valley", "hills"),
-        ("snow", "snowy", "hike", "hiking", "climb", "climbs", "climbing", "ski", "yeti"),
+        ("mountain", "mountains", "peak", "summit", "cliff", "valley", "hills", "cave", "volcano"),
+        ("hike", "hiking", "climb", "climbs", "climbing", "yeti"),
     ),
     "stage": (
-        ("stage", "concert", "theater", "theatre", "spotlight", "disco", "club"),
+        (
+            "stage",
+            "concert",
+            "theater",
+            "theatre",
+            "spotlight",
+            "disco",
+            "club",
+            "circus",
+            "talent show",
+        ),
         (
             "sing",
             "sings",
@@ -151,13 +220,115 @@ _SETTING_WORDS: dict[Setting, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "drums",
         ),
     ),
+    "snow": (
+        (
+            "snowfield",
+            "snowy field",
+            "snow",
+            "north pole",
+            "south pole",
+            "arctic",
+            "antarctica",
+            "tundra",
+            "ski slope",
+            "ice rink",
+            "frozen lake",
+        ),
+        (
+            "snowy",
+            "snowman",
+            "snowball",
+            "snowballs",
+            "snowflake",
+            "snowflakes",
+            "sled",
+            "sledge",
+            "sledding",
+            "ski",
+            "skis",
+            "skiing",
+            "skate",
+            "skates",
+            "skating",
+            "igloo",
+            "penguin",
+            "penguins",
+            "winter",
+            "blizzard",
+        ),
+    ),
+    "underwater": (
+        (
+            "underwater",
+            "under the sea",
+            "undersea",
+            "seabed",
+            "sea floor",
+            "ocean floor",
+            "bottom of the sea",
+            "bottom of the ocean",
+            "deep sea",
+            "reef",
+            "coral reef",
+            "shipwreck",
+            "sunken ship",
+        ),
+        (
+            "submarine",
+            "scuba",
+            "snorkel",
+            "snorkelling",
+            "snorkeling",
+            "dive",
+            "dives",
+            "diving",
+            "mermaid",
+            "octopus",
+            "jellyfish",
+            "coral",
+            "seaweed",
+            "fish",
+        ),
+    ),
+    "desert": (
+        ("desert", "dunes", "sand dunes", "oasis", "canyon", "savanna", "savannah"),
+        ("camel", "camels", "cactus", "pyramid", "pyramids", "mirage"),
+    ),
 }
 
 _TIME_WORDS: dict[TimeOfDay, tuple[str, ...]] = {
     "morning": ("morning", "sunrise", "dawn", "daybreak"),
-    "day": ("daylight", "midday", "noon", "afternoon", "sunny", "sunshine", "day"),
+    "day": ("daylight", "midday", "noon", "afternoon", "lunchtime", "sunny", "sunshine", "day"),
     "sunset": ("sunset", "dusk", "evening", "golden hour", "twilight"),
     "night": ("night", "midnight", "moonlight", "moonlit", "starry", "nighttime"),
+}
+
+# Nouns, adjectives and verbs of the weather the painter can draw; "clear" is its absence.
+_WEATHER_WORDS: dict[Weather, tuple[str, ...]] = {
+    "rain": (
+        "rain",
+        "rainy",
+        "raining",
+        "rains",
+        "rainstorm",
+        "downpour",
+        "drizzle",
+        "storm",
+        "stormy",
+        "thunderstorm",
+        "puddle",
+        "puddles",
+    ),
+    "snow": (
+        "snow",
+        "snowy",
+        "snowing",
+        "snows",
+        "snowfall",
+        "snowflake",
+        "snowflakes",
+        "blizzard",
+    ),
 }
 
 _FRAMING_WORDS: dict[Framing, tuple[str, ...]] = {
@@ -235,6 +406,7 @@ class SceneSpec:
     position: Position = "center"
     mood: Mood = "neutral"
     props: tuple[str, ...] = ()
+    weather: Weather = "clear"
 
     @property
     def indoor(self) -> bool:
@@ -259,20 +431,27 @@ _WEAK_SETTINGS = _compile({k: v[1] for k, v in _SETTING_WORDS.items() if v[1]})
 _TIMES = _compile(_TIME_WORDS)
 _FRAMINGS = _compile(_FRAMING_WORDS)
 _MOODS = _compile(_MOOD_WORDS)
+_WEATHERS = _compile(_WEATHER_WORDS)
 _PROPS = _compile(PROP_WORDS)
 # Explicit phrases first, so "left" in "the left paw" loses to "on the right of the frame".
 _POSITIONS_EXPLICIT = _compile({k: v[:-1] for k, v in _POSITION_WORDS.items()})
 _POSITIONS_BARE = _compile({k: v[-1:] for k, v in _POSITION_WORDS.items()})
 
 
-def _earliest(text: str, patterns: dict[Key, re.Pattern[str]]) -> Key | None:
-    """The key whose words appear first: descriptions name the most important thing first."""
-    best: tuple[int, Key] | None = None
+def _earliest_match(text: str, patterns: dict[Key, re.Pattern[str]]) -> tuple[Key, str] | None:
+    """The key whose words appear first, and the words: descriptions name the most important
+    thing first."""
+    best: tuple[int, Key, str] | None = None
     for key, pattern in patterns.items():
         match = pattern.search(text)
         if match and (best is None or match.start() < best[0]):
-            best = (match.start(), key)
-    return best[1] if best else None
+            best = (match.start(), key, match.group(0))
+    return (best[1], best[2]) if best else None
+
+
+def _earliest(text: str, patterns: dict[Key, re.Pattern[str]]) -> Key | None:
+    found = _earliest_match(text, patterns)
+    return found[0] if found else None
 
 
 def find_setting(text: str) -> Setting | None:
@@ -282,14 +461,34 @@ def find_setting(text: str) -> Setting | None:
     return found
 
 
+def find_place(text: str) -> Setting | None:
+    """The setting a text names as a place ("the night market"), ignoring mere hints
+    ("a cake"), so a writer can tell a place from an object."""
+    return _earliest(text.lower(), _STRONG_SETTINGS)
+
+
 def find_time(text: str) -> TimeOfDay | None:
     return _earliest(text.lower(), _TIMES)
+
+
+def time_word(text: str) -> tuple[TimeOfDay, str] | None:
+    """The time of day a text names and the word it uses ("dawn"), so the word can be kept."""
+    return _earliest_match(text.lower(), _TIMES)
+
+
+def find_weather(text: str) -> Weather | None:
+    return _earliest(text.lower(), _WEATHERS)
+
+
+def weather_word(text: str) -> tuple[Weather, str] | None:
+    return _earliest_match(text.lower(), _WEATHERS)
 
 
 def parse_description(text: str) -> SceneSpec:
     lowered = text.lower()
     setting: Setting = find_setting(lowered) or "studio"
     default_time: TimeOfDay = "night" if setting in ("space", "stage") else "day"
+    weather = find_weather(lowered) or ("snow" if setting == "snow" else "clear")
     position = _earliest(lowered, _POSITIONS_EXPLICIT) or _earliest(lowered, _POSITIONS_BARE)
     props = tuple(key for key, pattern in _PROPS.items() if pattern.search(lowered))
     return SceneSpec(
@@ -299,4 +498,5 @@ def parse_description(text: str) -> SceneSpec:
         position=position or "center",
         mood=_earliest(lowered, _MOODS) or "neutral",
         props=props[:2],
+        weather=weather,
     )

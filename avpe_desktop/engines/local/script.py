@@ -13,20 +13,22 @@ import hashlib
 import json
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any, cast
 
 from avpe_desktop.domain import Brief, CharacterDetails, Content, CreatureSound, Format, Segment
+from avpe_desktop.domain.content import MAX_TITLE
 from avpe_desktop.engines.base import RequestError
+from avpe_desktop.engines.local.idea import IdeaParts, parse_idea
 from avpe_desktop.engines.local.scene import (
+    INDOOR_SETTINGS,
     Framing,
     Position,
     Setting,
     TimeOfDay,
     find_setting,
-    find_time,
     parse_description,
 )
 
@@ -44,6 +46,27 @@ PLACES: dict[str, tuple[tuple[str, str], ...]] = {
     "space": (("in", "outer space"), ("on", "a tiny moon in outer space")),
     "mountain": (("on", "a mountain meadow"), ("high on", "a mountain pass")),
     "stage": (("on", "a concert stage"), ("on", "a glittering stage")),
+    "snow": (("in", "a snowy field"), ("out in", "a snowy field")),
+    "underwater": (("at", "the bottom of the sea"), ("deep", "under the sea")),
+    "desert": (("in", "the sandy desert"), ("among", "the sand dunes")),
+}
+# The set a story travels to from each: a shipwreck story goes ashore, not into a kitchen.
+NEARBY: dict[str, tuple[str, ...]] = {
+    "studio": ("room", "stage"),
+    "room": ("kitchen", "bedroom", "garden"),
+    "kitchen": ("room", "garden"),
+    "bedroom": ("room", "garden"),
+    "forest": ("mountain", "park", "garden"),
+    "park": ("garden", "forest", "city"),
+    "garden": ("park", "forest"),
+    "beach": ("underwater", "city", "forest"),
+    "city": ("park", "room", "stage"),
+    "space": ("mountain", "desert"),
+    "mountain": ("forest", "snow"),
+    "stage": ("city", "room"),
+    "snow": ("mountain", "forest"),
+    "underwater": ("beach",),
+    "desert": ("mountain", "beach"),
 }
 TIME_PHRASES: dict[str, str] = {
     "morning": "in soft morning light",
@@ -61,6 +84,7 @@ POSITION_PHRASES: dict[str, str] = {
     "center": "in the centre of the frame",
     "right": "on the right of the frame",
 }
+_FRAMINGS = "|".join(re.escape(p) for p in FRAMING_PHRASES.values())
 _FRAMING_ORDER = {"wide": 0, "medium": 1, "close": 2}
 _STILL_CAMERAS = (
     "static shot at eye level",
@@ -74,65 +98,7 @@ _EMOTION_GROUPS = {
     "proud": "happy",
     "triumphant": "happy",
 }
-_NOMINALISED = {
-    "discover": "Discovery",
-    "find": "Find",
-    "meet": "Meeting",
-    "learn": "Lesson",
-    "try": "Attempt",
-    "bake": "Bake-Off",
-    "go": "Trip",
-    "visit": "Visit",
-    "explore": "Exploration",
-    "build": "Creation",
-    "make": "Creation",
-    "lose": "Lost Treasure",
-    "plan": "Plan",
-    "play": "Playtime",
-    "sing": "Song",
-    "dance": "Dance",
-    "search": "Search",
-    "escape": "Escape",
-    "win": "Victory",
-    "celebrate": "Celebration",
-    "fix": "Fix",
-    "chase": "Chase",
-    "catch": "Catch",
-    "cook": "Feast",
-    "wait": "Wait",
-    "get": "Surprise",
-    "eat": "Snack",
-    "open": "Unboxing",
-    "save": "Rescue",
-    "rescue": "Rescue",
-    "hide": "Hideout",
-    "climb": "Climb",
-    "travel": "Journey",
-}
-_STOP_AT = {
-    "in",
-    "on",
-    "at",
-    "with",
-    "from",
-    "to",
-    "for",
-    "under",
-    "into",
-    "near",
-    "behind",
-    "during",
-    "while",
-    "and",
-    "but",
-    "because",
-    "after",
-    "before",
-    "inside",
-    "by",
-}
 _PROMPTS = resources.files("avpe_desktop").joinpath("resources", "prompts", "local")
-_ARTICLES = {"a", "an", "the", "some", "his", "her", "their", "its", "my", "your"}
 
 
 @cache
@@ -165,93 +131,55 @@ def stable_seed(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
 
 
-@dataclass(frozen=True)
-class IdeaParts:
-    """The pieces of a one-line idea the templates need."""
-
-    name: str
-    idea: str
-    thing: str
-    noun: str
-    adjective: str
-    deed: str
-
-
-def parse_idea(idea: str, name: str) -> IdeaParts:
-    """ "Floof discovers a mysterious box" -> idea "discovers a mysterious box", thing "the
-    mysterious box", adjective "Mysterious", deed "Discovery". Best effort: any idea works,
-    a well-formed one just reads better."""
-    text = " ".join(idea.strip().rstrip(".!?").split())
-    words = text.split(" ")
-    first = words[0].lower().removesuffix("'s").removesuffix("’s") if words else ""
-    if first == name.lower() and len(words) > 1:
-        words = words[1:]
-    rest = " ".join(words)
-    verb = words[0].lower()
-    base = _verb_base(verb) if verb.endswith("s") and len(verb) > 3 else ""
-    obj_words: list[str] = []
-    for word in words[1:] if base else []:
-        if word.lower() in _STOP_AT:
-            break
-        obj_words.append(re.sub(r"[^\w'-]", "", word))
-    obj_words = [w for w in obj_words if w]
-    if obj_words and obj_words[0].lower() in _ARTICLES:
-        obj_words = obj_words[1:]
-    if not obj_words:
-        return IdeaParts(
-            name,
-            rest[0].lower() + rest[1:] if rest else "has a big day",
-            "the surprise",
-            "Surprise",
-            "",
-            "Big Day",
-        )
-    noun = obj_words[-1]
-    adjective = obj_words[-2] if len(obj_words) > 1 else ""
-    deed = _NOMINALISED.get(base, "Adventure")
-    return IdeaParts(
-        name=name,
-        idea=rest[0].lower() + rest[1:],
-        thing="the " + " ".join(obj_words),
-        noun=noun.title(),
-        adjective=adjective.title(),
-        deed=deed,
-    )
-
-
-def _verb_base(verb: str) -> str:
-    if verb.endswith("ies"):
-        return verb[:-3] + "y"
-    if verb.endswith(("ches", "shes", "sses", "xes", "oes")):
-        return verb[:-2]
-    return verb[:-1]
-
-
 _SMALL_WORDS = {"a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "with", "by"}
 
 
-def _title_case(text: str) -> str:
+def _title_case(text: str, first: bool = True) -> str:
+    """Capitals but for small words, which stay small except first (unless `first` is off)."""
     words = text.split()
     return " ".join(
-        w if (k and w.lower() in _SMALL_WORDS) or not w[:1].isalpha() else w[:1].upper() + w[1:]
+        w
+        if ((k or not first) and w.lower() in _SMALL_WORDS) or not w[:1].isalpha()
+        else w[:1].upper() + w[1:]
         for k, w in enumerate(words)
     )
 
 
 def _title(template: dict[str, Any], parts: IdeaParts, rng: random.Random) -> str:
+    """A title from the idea's own words: what it is about, and where and in what weather
+    when the topic leaves those out, so two ideas never share a generic title."""
     values = {
         "Name": parts.name,
-        "Noun": parts.noun,
-        "Adjective": parts.adjective,
+        "Topic": _title_case(parts.topic),
         "Deed": parts.deed,
         "Idea": _title_case(parts.idea),
+        "Extra": _title_extra(parts),
     }
     usable = [
-        t for t in template["titles"] if all(values[key] for key in re.findall(r"\{(\w+)\}", t))
+        t
+        for t in template["titles"]
+        if all(values[key] for key in re.findall(r"\{(\w+)\}", t) if key != "Extra")
     ]
-    chosen = rng.choice(usable) if usable else "{Name}'s {Deed}"
+    chosen = rng.choice(usable) if usable else "{Name} {Idea}"
     title = " ".join(chosen.format(**values).split())
-    return title[:200]
+    return title[:MAX_TITLE]
+
+
+def _title_extra(parts: IdeaParts) -> str:
+    """ " at the Beach", " in the Rain": the idea's place and weather the topic leaves out."""
+    topic = parts.topic.lower()
+    extras: list[str] = []
+    place = parts.place
+    if place and topic not in place.phrase.lower() and place.phrase.lower() not in topic:
+        extras.append(f"{place.preposition or _preposition(place.setting)} {place.phrase}")
+    noun = parts.weather_noun
+    if noun and noun not in topic and not any(noun in e for e in extras):
+        extras.append(f"in the {noun}")
+    return "".join(" " + _title_case(e, first=False) for e in extras)
+
+
+def _preposition(setting: str | None) -> str:
+    return PLACES[setting][0][0] if setting else "at"
 
 
 @dataclass(frozen=True)
@@ -265,11 +193,12 @@ class Keyframe:
     pose: str
     mood: str
 
-    def describe(self, name: str, place: str, note: str = "") -> str:
+    def describe(self, name: str, place: str, when: str, note: str = "", near: str = "") -> str:
+        """`when` is the time (and weather), `note` follows the name, `near` the pose."""
         article = "an" if self.mood[0] in "aeiou" else "a"
         return (
-            f"{FRAMING_PHRASES[self.framing]} {place}, {TIME_PHRASES[self.time]}: "
-            f"{article} {self.mood} {name}{note} {self.pose}, {POSITION_PHRASES[self.position]}."
+            f"{FRAMING_PHRASES[self.framing]} {place}, {when}: {article} {self.mood} {name}{note} "
+            f"{self.pose}{near}, {POSITION_PHRASES[self.position]}."
         )
 
 
@@ -291,7 +220,9 @@ def arc_phases(count: int) -> list[str]:
 
 
 def _fill(text: str, parts: IdeaParts, place: str = "", capital: bool = True) -> str:
-    filled = text.format(name=parts.name, thing=parts.thing, idea=parts.idea, place=place)
+    filled = text.format(
+        name=parts.name, thing=parts.thing, idea=parts.idea, doing=parts.doing, place=place
+    )
     return filled[:1].upper() + filled[1:] if capital else filled
 
 
@@ -371,37 +302,79 @@ class _Plan:
     parts: IdeaParts
     template: dict[str, Any]
     rng: random.Random
-    places: dict[str, tuple[str, str]]
+    home: Setting
+    places: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def place(self, setting: str) -> str:
         """Where, with its preposition; one wording per setting, so frames of a scene match."""
-        return " ".join(self.wording(setting))
+        return " ".join(self.wording(setting)).strip()
 
     def destination(self, setting: str) -> str:
         return self.wording(setting)[1]
 
     def wording(self, setting: str) -> tuple[str, str]:
+        """The idea's own place for its setting ("at the night market"); a set the painter
+        has no name for ("the old lighthouse") is followed by the nearest one it can draw."""
         if setting not in self.places:
-            self.places[setting] = self.rng.choice(PLACES[setting])
+            stock = self.rng.choice(PLACES[setting])
+            idea_place = self.parts.place
+            if idea_place is None or setting != self.home:
+                self.places[setting] = stock
+            elif idea_place.setting is None:
+                where = f"{idea_place.phrase}, {' '.join(stock)}"
+                self.places[setting] = (idea_place.preposition or "at", where)
+            else:
+                preposition = idea_place.preposition or _preposition(setting)
+                self.places[setting] = (preposition, idea_place.phrase)
         return self.places[setting]
+
+    def when(self, frame: Keyframe) -> str:
+        """The time in the idea's words if it names one, and its weather, seen from indoors
+        through the window."""
+        parts = self.parts
+        text = parts.time_phrase if parts.time else TIME_PHRASES[frame.time]
+        noun = parts.weather_noun
+        if (
+            not noun
+            or noun in self.place(frame.setting)
+            or frame.setting in ("space", "underwater")
+        ):
+            return text
+        if frame.setting in INDOOR_SETTINGS:
+            return f"{text}, with the {noun} outside the window"
+        return f"{text}, in the {noun}"
+
+    def near(self, pose: str) -> str:
+        """The idea's object beside the character when the pose leaves it out, so it stays in
+        every frame (and the painter draws it where it can)."""
+        thing = self.parts.thing
+        return f", with {thing} close by" if self.parts.obj and thing not in pose else ""
 
 
 def _plan(brief: Brief, salt: str = "") -> _Plan:
     rng = random.Random(stable_seed(brief.model_dump_json(), salt))
-    return _Plan(
-        brief, parse_idea(brief.idea, brief.character_name), load_template(brief.format), rng, {}
-    )
+    parts = parse_idea(brief.idea, brief.character_name)
+    template = load_template(brief.format)
+    found = parts.place.setting if parts.place else None
+    home = found or find_setting(brief.idea)
+    if home is None:
+        # The bundled templates list their settings by the painter's names.
+        home = cast("Setting", rng.choice(template["settings"]))
+    return _Plan(brief, parts, template, rng, home)
 
 
 def _settings_for_frames(plan: _Plan, count: int) -> list[Setting]:
-    template, rng = plan.template, plan.rng
-    home = find_setting(plan.brief.idea) or rng.choice(template["settings"])
+    template, rng, home = plan.template, plan.rng, plan.home
     changes = min(int(template["setting_changes"]), max(0, count - 2))
     others = [s for s in template["settings"] if s != home]
     rng.shuffle(others)
-    sequence = [home, *others][: changes + 1]
-    # Change setting during the rising action, never across the opening frame.
-    cuts = sorted(rng.sample(range(2, count + 1), changes)) if changes else []
+    nearby = [s for s in NEARBY[home] if s in others] or others
+    sequence = [home, *nearby][: changes + 1]
+    # Change setting during the rising action, never across the opening frame, and not before
+    # half the script has been spent in the place the idea names.
+    first_cut = max(2, count // 2 + 1) if plan.parts.place else 2
+    changes = min(changes, count + 1 - first_cut)
+    cuts = sorted(rng.sample(range(first_cut, count + 1), changes)) if changes else []
     result: list[Setting] = []
     current = 0
     for k in range(count + 1):
@@ -412,7 +385,7 @@ def _settings_for_frames(plan: _Plan, count: int) -> list[Setting]:
 
 
 def _times_for_frames(plan: _Plan, count: int) -> list[TimeOfDay]:
-    fixed = find_time(plan.brief.idea)
+    fixed = plan.parts.time
     if fixed:
         return [fixed] * (count + 1)
     times = plan.template["times"]
@@ -468,7 +441,11 @@ def write_script(brief: Brief, character: CharacterDetails) -> Content:
     beats: list[dict[str, Any]] = []
     used: dict[str, set[int]] = {}
     for k, phase in enumerate(phases, start=1):
-        _, beat = _pick(plan.rng, plan.template["beats"][phase], used.setdefault(phase, set()))
+        options = plan.template["beats"][phase]
+        if k == 1:
+            # The opening scene says what the idea is about; later beats may wander.
+            options = [b for b in options if "{doing}" in b["scene"] or "{idea}" in b["scene"]]
+        _, beat = _pick(plan.rng, options, used.setdefault(phase, set()))
         framing, position = _frame_plan(phase, plan.rng, frames[-1])
         frames.append(
             Keyframe(
@@ -483,7 +460,13 @@ def write_script(brief: Brief, character: CharacterDetails) -> Content:
         beats.append(beat)
     note = _appearance_note(character)
     texts = [
-        f.describe(plan.parts.name, plan.place(f.setting), note if k == 0 else "")
+        f.describe(
+            plan.parts.name,
+            plan.place(f.setting),
+            plan.when(f),
+            note if k == 0 else "",
+            plan.near(f.pose),
+        )
         for k, f in enumerate(frames)
     ]
     segments = [
@@ -501,6 +484,17 @@ def _keyframe_from_text(text: str, default_mood: str) -> Keyframe:
     found = re.search(r":\s+an?\s+([a-z]+)\s", text)
     mood = found.group(1) if found else default_mood
     return Keyframe(spec.setting, spec.time, spec.framing, spec.position, "", mood)
+
+
+def _keep_place(plan: _Plan, frame: Keyframe, text: str) -> None:
+    """Reuses the place as a frame already words it (what stands between the framing and the
+    time), so a rewritten segment stays where it was."""
+    time = re.escape(plan.parts.time_phrase or TIME_PHRASES[frame.time])
+    found = re.match(rf"^(?:{_FRAMINGS}) ((\S+) (.+?)), {time}", text)
+    if found is None:
+        return
+    stock = [p for p in PLACES[frame.setting] if " ".join(p) == found.group(1)]
+    plan.places[frame.setting] = stock[0] if stock else (found.group(2), found.group(3))
 
 
 def rewrite(brief: Brief, character: CharacterDetails, content: Content, number: int) -> Segment:
@@ -522,12 +516,11 @@ def rewrite(brief: Brief, character: CharacterDetails, content: Content, number:
         else current.first_frame_description
     )
     first = _keyframe_from_text(first_text, "calm")
-    plan.places[first.setting] = next(
-        (p for p in PLACES[first.setting] if " ".join(p) in first_text), plan.wording(first.setting)
-    )
+    _keep_place(plan, first, first_text)
     if number < count:
         last_text = content.segments[number].first_frame_description
         last = _keyframe_from_text(last_text, beat["mood"])
+        _keep_place(plan, last, last_text)
     else:
         framing, position = _frame_plan(phase, plan.rng, first)
         last = Keyframe(
@@ -538,7 +531,9 @@ def rewrite(brief: Brief, character: CharacterDetails, content: Content, number:
             _fill(beat["pose"], plan.parts, capital=False),
             beat["mood"],
         )
-        last_text = last.describe(plan.parts.name, plan.place(last.setting))
+        last_text = last.describe(
+            plan.parts.name, plan.place(last.setting), plan.when(last), near=plan.near(last.pose)
+        )
     segment = _segment(plan, number, beat, first, last, first_text, last_text)
     return segment.model_copy(update={"duration": current.duration})
 

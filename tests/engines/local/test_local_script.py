@@ -84,14 +84,14 @@ def test_arc_phases_scale() -> None:
 
 def test_title_from_idea() -> None:
     parts = parse_idea("Floof discovers a mysterious box in the attic", "Floof")
-    assert (parts.thing, parts.adjective, parts.deed) == (
+    assert (parts.thing, parts.topic, parts.deed) == (
         "the mysterious box",
-        "Mysterious",
+        "mysterious box",
         "Discovery",
     )
     titles = {write_script(brief(seed=s), FLOOF).title for s in range(12)}
-    assert "Floof's Mysterious Discovery" in titles
-    assert all("Floof" in t for t in titles)
+    assert "Floof's Mysterious Box Discovery" in titles
+    assert all("Floof" in t and "Box" in t for t in titles)
 
 
 def test_idea_without_a_verb_still_writes() -> None:
