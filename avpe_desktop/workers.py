@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import logging
 import multiprocessing
 import os
+import queue
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
+from logging.handlers import QueueHandler
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -61,9 +64,42 @@ def shutdown_pools() -> None:
 
 
 async def run_in_process(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Runs a picklable top-level function in the process pool."""
+    """Runs a picklable top-level function in the process pool. What it logs is logged here
+    too (a worker has no log file of its own)."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(process_pool(), partial(fn, *args, **kwargs))
+    result, records = await loop.run_in_executor(
+        process_pool(), partial(_call_keeping_logs, fn, *args, **kwargs)
+    )
+    for record in records:
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)
+    return result
+
+
+def _call_keeping_logs(
+    fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> tuple[T, list[logging.LogRecord]]:
+    """Runs in a worker: fn's result, and the app's log records (INFO and up) made meanwhile,
+    with their messages and tracebacks rendered to text by QueueHandler so they pickle. They
+    go no further here: the worker's own stderr would print them a second time."""
+    logger = logging.getLogger("avpe_desktop")
+    kept: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    handler = QueueHandler(kept)
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+    records = []
+    while not kept.empty():
+        records.append(kept.get_nowait())
+    return result, records
 
 
 async def run_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
