@@ -68,7 +68,7 @@ def motion_plans(first: np.ndarray, last: np.ndarray) -> list[Layers]:
     try:
         analysed = analyse(first, last)
     except GEOMETRY_ERRORS:
-        log.warning("The keyframes' motion could not be analysed; crossfading", exc_info=True)
+        log.info("The keyframes' motion could not be analysed; crossfading", exc_info=True)
         return [still]
     candidates = [analysed]
     if analysed.character is not None:
@@ -79,7 +79,7 @@ def motion_plans(first: np.ndarray, last: np.ndarray) -> list[Layers]:
         if trouble is None:
             plans.append(candidate)
         else:
-            log.warning("%s; falling back to a simpler motion", trouble.capitalize())
+            log.info("Falling back to a simpler motion: %s", trouble)
     if not plans or _moves(plans[-1]):
         plans.append(still)
     return plans

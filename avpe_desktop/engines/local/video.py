@@ -314,7 +314,8 @@ class TweenInterpolator:
     rigid move and the flow are composed into one map), so nothing in between is smeared.
     When no character can be told apart (nothing moved, or the scene changed too much to
     analyse) the frames are a plain eased dissolve along the backdrop motion, which still
-    never melts.
+    never melts. A motion that is degenerate, or breaks while being set up, gives way to a
+    simpler one (`fallback.motion_plans`): a clip is never lost to its geometry.
 
     A slow camera move (zero at both ends) keeps a static shot alive. Near the ends the
     frame fades into the keyframe itself, so the first and last frames are exact and the clip
@@ -342,7 +343,7 @@ class TweenInterpolator:
             except GEOMETRY_ERRORS:
                 if number == len(plans):
                     raise
-                log.warning(
+                log.info(
                     "The tween along %s could not be set up; falling back to a simpler motion",
                     describe(layers),
                     exc_info=True,
