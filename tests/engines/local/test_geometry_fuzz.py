@@ -11,6 +11,7 @@ warps); encoding adds nothing to that, so only a few pairs go through `render_cl
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from importlib import resources
@@ -275,7 +276,7 @@ def test_a_degenerate_motion_falls_back_and_says_why(
     assert layers.character is not None
     collapsed = layers.character.copy()
     collapsed[:2, :2] = 0
-    broken = type(layers)(**{**layers.__dict__, "character": collapsed})
+    broken = dataclasses.replace(layers, character=collapsed)
     monkeypatch.setattr("avpe_desktop.engines.local.fallback.analyse", lambda *_: broken)
     with caplog.at_level(logging.INFO, logger="avpe_desktop"):
         tween = TweenInterpolator(first, last, seed=1)
