@@ -67,14 +67,27 @@ async def run_in_process(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Runs a picklable top-level function in the process pool. What it logs is logged here
     too (a worker has no log file of its own)."""
     loop = asyncio.get_running_loop()
-    result, records = await loop.run_in_executor(
-        process_pool(), partial(_call_keeping_logs, fn, *args, **kwargs)
-    )
+    try:
+        result, records = await loop.run_in_executor(
+            process_pool(), partial(_call_keeping_logs, fn, *args, **kwargs)
+        )
+    except Exception as exc:
+        _log_here(getattr(exc, _RECORDS, []))
+        raise
+    _log_here(records)
+    return result
+
+
+_RECORDS = "avpe_worker_log_records"
+"""The attribute a failure carries its worker's log records back in (an exception's attributes
+are pickled with it)."""
+
+
+def _log_here(records: list[logging.LogRecord]) -> None:
     for record in records:
         logger = logging.getLogger(record.name)
         if logger.isEnabledFor(record.levelno):
             logger.handle(record)
-    return result
 
 
 def _call_keeping_logs(
@@ -90,16 +103,18 @@ def _call_keeping_logs(
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    records: list[logging.LogRecord] = []  # filled as the call ends, whichever way it ends
     try:
-        result = fn(*args, **kwargs)
+        return fn(*args, **kwargs), records
+    except Exception as exc:
+        setattr(exc, _RECORDS, records)
+        raise
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
         logger.propagate = propagate
-    records = []
-    while not kept.empty():
-        records.append(kept.get_nowait())
-    return result, records
+        while not kept.empty():
+            records.append(kept.get_nowait())
 
 
 async def run_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

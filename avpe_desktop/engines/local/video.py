@@ -225,6 +225,10 @@ _OUTLINE_STEP = 4  # pixels per point of the grid a plate's outline is computed 
 _CANVAS_MARGIN = 0.03  # room past both keyframes' views for the camera's drift
 _FLOW_MARGIN = 0.15  # room around the character's two looks for the flow to move things into
 _STILL = 0.5  # pixels: residual flow below this everywhere is noise, not a change of pose
+# A motion is only taken once it has drawn these frames: one from each keyframe's canvas, both
+# inside the character's dissolve (where the flow bends it), so a motion that would break
+# halfway through a render gives way to a simpler one before the first frame is encoded.
+_PROBES = (0.4, 0.6)
 
 
 def _window(s: float, begin: float, end: float) -> float:
@@ -340,11 +344,13 @@ class TweenInterpolator:
         for number, layers in enumerate(plans, start=1):
             try:
                 self._set_up(layers, ends)
+                for t in _PROBES:
+                    self.frame(t)
             except GEOMETRY_ERRORS:
                 if number == len(plans):
                     raise
                 log.info(
-                    "The tween along %s could not be set up; falling back to a simpler motion",
+                    "The tween along %s could not be drawn; falling back to a simpler motion",
                     describe(layers),
                     exc_info=True,
                 )

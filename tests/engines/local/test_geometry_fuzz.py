@@ -286,6 +286,27 @@ def test_a_degenerate_motion_falls_back_and_says_why(
     assert any("character's motion is degenerate" in m and "zooms by 0" in m for m in messages)
 
 
+def test_a_motion_that_would_break_mid_clip_gives_way_before_the_first_frame(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A character's pose that cannot be inverted halfway through (made to fail here) is
+    found while the tween is set up, not after half the clip is encoded: the clip is drawn
+    along the backdrop's motion instead, every frame of it."""
+    size = _small(AspectRatio.LANDSCAPE)
+    first, last = _painted(FLOOF, "wide", "left")(size), _painted(FLOOF, "wide", "right")(size)
+
+    def singular(self: object, s: float) -> None:
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr("avpe_desktop.engines.local.layers.Layers.pose", singular)
+    with caplog.at_level(logging.INFO, logger="avpe_desktop"):
+        tween = TweenInterpolator(first, last, seed=1)
+        frames = [tween.frame(t / 20) for t in range(21)]
+    assert all(frame.shape == (size[1] * 3 // 2, size[0]) for frame in frames)
+    assert "The tween along the character's and the backdrop's motions could not" in caplog.text
+    assert "Tweening along the backdrop's motion instead" in caplog.text
+
+
 def test_a_tween_that_cannot_be_set_up_falls_back_with_its_traceback_logged(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -303,6 +324,6 @@ def test_a_tween_that_cannot_be_set_up_falls_back_with_its_traceback_logged(
         tween = TweenInterpolator(first, last, seed=1)
         frame = tween.frame(0.5)
     assert frame.shape == (size[1] * 3 // 2, size[0])
-    failed = [r for r in caplog.records if "could not be set up" in r.getMessage()]
+    failed = [r for r in caplog.records if "could not be drawn" in r.getMessage()]
     assert failed and failed[0].exc_info is not None
     assert "Singular matrix" in caplog.text

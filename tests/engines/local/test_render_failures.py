@@ -90,3 +90,19 @@ async def test_what_a_worker_logs_is_logged_by_the_app(caplog: pytest.LogCapture
     with caplog.at_level(logging.WARNING, logger="avpe_desktop"):
         await run_in_process(_log_in_a_worker, logging.INFO, "not wanted at WARNING")
     assert "not wanted" not in caplog.text
+
+
+def _log_and_fail(message: str) -> None:
+    logging.getLogger("avpe_desktop.engines.local.fallback").info(message)
+    raise ValueError("broke after logging")
+
+
+async def test_what_a_worker_logged_before_failing_is_logged_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with (
+        caplog.at_level(logging.INFO, logger="avpe_desktop"),
+        pytest.raises(ValueError, match="broke after logging"),
+    ):
+        await run_in_process(_log_and_fail, "fell back, then broke")
+    assert "fell back, then broke" in caplog.text
