@@ -99,15 +99,38 @@ def _spec(rng: np.random.Generator, setting: str | None = None) -> SceneSpec:
 
 
 def _tween_failure(first: np.ndarray, last: np.ndarray, seed: int) -> str | None:
-    """What went wrong tweening the pair (an exception or a wrong frame), or None."""
+    """What went wrong tweening the pair (an exception, a wrong frame, or an exception the
+    fallbacks caught: degenerate geometry must be recognised, not stumbled on), or None."""
     height, width = first.shape[:2]
+    caught = _Caught()
+    logger = logging.getLogger("avpe_desktop.engines.local")
+    level = logger.level
+    logger.addHandler(caught)
+    logger.setLevel(logging.INFO)  # the fallbacks log at INFO
     try:
         tween = TweenInterpolator(first, last, seed=seed)
         frames = [tween.frame(t) for t in TIMES]
     except Exception as exc:  # any failure at all is what this test counts
         return f"{exc!r}"
+    finally:
+        logger.removeHandler(caught)
+        logger.setLevel(level)
+    if caught.errors:
+        return f"fell back on {caught.errors}"
     wrong = [f.shape for f in frames if f.shape != (height * 3 // 2, width) or f.dtype != np.uint8]
     return f"frames of shapes {wrong}" if wrong else None
+
+
+class _Caught(logging.Handler):
+    """The exceptions logged while falling back to a simpler motion."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.errors: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info is not None and record.exc_info[1] is not None:
+            self.errors.append(repr(record.exc_info[1]))
 
 
 @pytest.mark.parametrize("aspect", list(AspectRatio), ids=str)
