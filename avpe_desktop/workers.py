@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import logging
 import os
+import queue
 import sys
 from collections.abc import Callable
 from functools import partial
+from logging.handlers import QueueHandler
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -69,9 +72,57 @@ def shutdown_pools() -> None:
 
 
 async def run_in_process(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Runs a picklable top-level function in the process pool."""
+    """Runs a picklable top-level function in the process pool. What it logs is logged here
+    too (a worker has no log file of its own)."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(process_pool(), partial(fn, *args, **kwargs))
+    try:
+        result, records = await loop.run_in_executor(
+            process_pool(), partial(_call_keeping_logs, fn, *args, **kwargs)
+        )
+    except Exception as exc:
+        _log_here(getattr(exc, _RECORDS, []))
+        raise
+    _log_here(records)
+    return result
+
+
+_RECORDS = "avpe_worker_log_records"
+"""The attribute a failure carries its worker's log records back in (an exception's attributes
+are pickled with it)."""
+
+
+def _log_here(records: list[logging.LogRecord]) -> None:
+    for record in records:
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)
+
+
+def _call_keeping_logs(
+    fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> tuple[T, list[logging.LogRecord]]:
+    """Runs in a worker: fn's result, and the app's log records (INFO and up) made meanwhile,
+    with their messages and tracebacks rendered to text by QueueHandler so they pickle. They
+    go no further here: the worker's own stderr would print them a second time."""
+    logger = logging.getLogger("avpe_desktop")
+    kept: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    handler = QueueHandler(kept)
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    records: list[logging.LogRecord] = []  # filled as the call ends, whichever way it ends
+    try:
+        return fn(*args, **kwargs), records
+    except Exception as exc:
+        setattr(exc, _RECORDS, records)
+        raise
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+        while not kept.empty():
+            records.append(kept.get_nowait())
 
 
 async def run_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -14,6 +14,11 @@ import numpy as np
 
 Matrix = np.ndarray  # 3x3 homogeneous affine transform, float64
 
+MAX_ZOOM = 8.0
+"""How much a layer may grow or shrink between two keyframes. The painter's framings (wide,
+medium, close-up) change sizes by a few times at most; a fit past this is matches collapsed
+onto a point (scale near 0) or fanned out from one, not a motion."""
+
 
 def pull(
     image: np.ndarray,
@@ -87,6 +92,24 @@ def power(transform: Matrix, s: float) -> Matrix:
         fixed = np.linalg.solve(step, shift)
         linear[:2, 2] = (np.eye(2) - linear[:2, :2]) @ fixed
     return linear
+
+
+def degeneracy(transform: Matrix) -> str | None:
+    """Why `transform` cannot stand for a layer's motion between keyframes (not finite, or a
+    zoom past `MAX_ZOOM`, down to a singular collapse), in words for the log; None when it
+    can: then it, its inverse and every `power` of it are well conditioned."""
+    if transform.shape != (3, 3) or not np.isfinite(transform).all():
+        return "its numbers are not finite"
+    if not np.allclose(transform[2], (0.0, 0.0, 1.0)):
+        return "it is not affine"
+    scale, _ = scale_angle(transform)
+    if not 1 / MAX_ZOOM <= scale <= MAX_ZOOM:
+        return f"it zooms by {scale:.3g} (singular below {1 / MAX_ZOOM:g}, past {MAX_ZOOM:g})"
+    # A similarity's two singular values are equal; anything else is a shear or a squash.
+    singular = np.linalg.svd(transform[:2, :2], compute_uv=False)
+    if singular[1] < 0.9 * singular[0]:
+        return f"it shears or squashes (singular values {singular[0]:.3g}, {singular[1]:.3g})"
+    return None
 
 
 def apply(transform: Matrix, x: float, y: float) -> tuple[float, float]:

@@ -16,6 +16,8 @@ into place with optical flow.
 from __future__ import annotations
 
 import dataclasses
+import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import cast
 
@@ -26,12 +28,15 @@ from avpe_desktop.engines.local.affine import (
     Matrix,
     apply,
     apply_points,
+    degeneracy,
     pull,
     rescale,
     scale_angle,
     similarity,
     translation,
 )
+
+log = logging.getLogger(__name__)
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in full-size pixels
 
@@ -78,12 +83,13 @@ class Layers:
         return cast("np.ndarray", pose)
 
 
-def analyse(first: np.ndarray, last: np.ndarray) -> Layers:
-    """The layers of two same-size RGB keyframes; a plain backdrop (no character) when no
-    character can be told apart from it."""
+def backdrop_only(first: np.ndarray, last: np.ndarray, background: Matrix | None = None) -> Layers:
+    """Two keyframes as one backdrop moved by `background` (standing still when None), with
+    no character: the tween is then a dissolve along that motion, a plain crossfade when it
+    stands still."""
     height, width = first.shape[:2]
-    plain = Layers(
-        background=np.eye(3),
+    return Layers(
+        background=np.eye(3) if background is None else background,
         character=None,
         alphas=(np.zeros((height, width), np.uint8),) * 2,
         plates=(first, last),
@@ -91,6 +97,13 @@ def analyse(first: np.ndarray, last: np.ndarray) -> Layers:
         centre=(0.0, 0.0),
         hop=0.0,
     )
+
+
+def analyse(first: np.ndarray, last: np.ndarray) -> Layers:
+    """The layers of two same-size RGB keyframes; a plain backdrop (no character) when no
+    character can be told apart from it."""
+    height, width = first.shape[:2]
+    plain = backdrop_only(first, last)
     small = _fit(width, height, _ANALYSIS_WIDTH)
     shrunk = [_shrink(f, small) for f in (first, last)]
     grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in shrunk]
@@ -187,6 +200,10 @@ def _motions(g0: np.ndarray, g1: np.ndarray) -> list[tuple[Matrix, np.ndarray]]:
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(d0, d1, k=2)
     # Lowe's ratio test: painted scenes repeat (planks, leaves), keep only unambiguous matches.
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
+    # Several points matched to one (a repeated pattern's single sharp copy) would let RANSAC
+    # fit a motion that collapses them all onto it: those matches are ambiguous too.
+    targets = Counter(m.trainIdx for m in good)
+    good = [m for m in good if targets[m.trainIdx] == 1]
     p0 = np.array([k0[m.queryIdx].pt for m in good], np.float32).reshape(-1, 2)
     p1 = np.array([k1[m.trainIdx].pt for m in good], np.float32).reshape(-1, 2)
     for _ in range(2):
@@ -198,7 +215,16 @@ def _motions(g0: np.ndarray, g1: np.ndarray) -> list[tuple[Matrix, np.ndarray]]:
         if transform is None or inliers is None or int(inliers.sum()) < _MIN_INLIERS:
             break
         agree = inliers.ravel().astype(bool)
-        motions.append((np.vstack([transform, [0, 0, 1]]), p0[agree]))
+        motion = np.vstack([transform, [0, 0, 1]])
+        problem = degeneracy(motion)
+        if problem is None:
+            motions.append((motion, p0[agree]))
+        else:
+            log.info(
+                "%d feature matches agree on a degenerate motion (%s); ignored",
+                agree.sum(),
+                problem,
+            )
         p0, p1 = p0[~agree], p1[~agree]
     return motions
 

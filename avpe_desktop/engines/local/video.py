@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import os
 import shutil
@@ -71,12 +72,15 @@ from avpe_desktop.engines.local.affine import (
     pull_into,
     translation,
 )
+from avpe_desktop.engines.local.fallback import GEOMETRY_ERRORS, describe, motion_plans
 from avpe_desktop.engines.local.flow import FIELD_SIDE, ResidualFlow, reposed
-from avpe_desktop.engines.local.layers import Box, Layers, analyse
+from avpe_desktop.engines.local.layers import Box, Layers
 from avpe_desktop.engines.local.sounds import SAMPLE_RATE, creature_audio, silence
 from avpe_desktop.media.encode import VideoWriter, rgb_to_yuv420
 from avpe_desktop.media.ffmpeg import MediaError
 from avpe_desktop.workers import run_in_process
+
+log = logging.getLogger(__name__)
 
 FPS = 24
 DURATIONS = (4, 6, 8)
@@ -221,6 +225,10 @@ _OUTLINE_STEP = 4  # pixels per point of the grid a plate's outline is computed 
 _CANVAS_MARGIN = 0.03  # room past both keyframes' views for the camera's drift
 _FLOW_MARGIN = 0.15  # room around the character's two looks for the flow to move things into
 _STILL = 0.5  # pixels: residual flow below this everywhere is noise, not a change of pose
+# A motion is only taken once it has drawn these frames: one from each keyframe's canvas, both
+# inside the character's dissolve (where the flow bends it), so a motion that would break
+# halfway through a render gives way to a simpler one before the first frame is encoded.
+_PROBES = (0.4, 0.6)
 
 
 def _window(s: float, begin: float, end: float) -> float:
@@ -310,7 +318,8 @@ class TweenInterpolator:
     rigid move and the flow are composed into one map), so nothing in between is smeared.
     When no character can be told apart (nothing moved, or the scene changed too much to
     analyse) the frames are a plain eased dissolve along the backdrop motion, which still
-    never melts.
+    never melts. A motion that is degenerate, or breaks while being set up, gives way to a
+    simpler one (`fallback.motion_plans`): a clip is never lost to its geometry.
 
     A slow camera move (zero at both ends) keeps a static shot alive. Near the ends the
     frame fades into the keyframe itself, so the first and last frames are exact and the clip
@@ -324,18 +333,42 @@ class TweenInterpolator:
             raise ValueError(f"keyframes differ in size: {first.shape} vs {last.shape}")
         height, width = first.shape[:2]
         self._size = (width, height)
-        self._layers = layers = analyse(first, last)
         ends = [rgb_to_yuv420(frame) for frame in (first, last)]
         self._ends = tuple(_i420(*planes) for planes in ends)
+        rng = np.random.default_rng(seed)
+        self._zoom = rng.uniform(0.03, 0.06)
+        angle = rng.uniform(0, 2 * np.pi)
+        self._pan = 0.012 * width * float(np.cos(angle)), 0.012 * width * float(np.sin(angle))
+        self._buffers = threading.local()
+        plans = motion_plans(first, last)
+        for number, layers in enumerate(plans, start=1):
+            try:
+                self._set_up(layers, ends)
+                for t in _PROBES:
+                    self.frame(t)
+            except GEOMETRY_ERRORS:
+                if number == len(plans):
+                    raise
+                log.info(
+                    "The tween along %s could not be drawn; falling back to a simpler motion",
+                    describe(layers),
+                    exc_info=True,
+                )
+            else:
+                if number > 1:
+                    log.info("Tweening along %s instead", describe(layers))
+                return
+
+    def _set_up(
+        self, layers: Layers, ends: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    ) -> None:
+        """The layers, canvases and character sprite a tween along `layers` draws from."""
+        self._layers = layers
         if layers.character is None:
             plates = ends
         else:
             plates = [rgb_to_yuv420(plate) for plate in layers.plates]
         forward, back = layers.background, np.linalg.inv(layers.background)
-        rng = np.random.default_rng(seed)
-        self._zoom = rng.uniform(0.03, 0.06)
-        angle = rng.uniform(0, 2 * np.pi)
-        self._pan = 0.012 * width * float(np.cos(angle)), 0.012 * width * float(np.sin(angle))
         # Where a plate falls far short, the other one may take over only if it holds nothing
         # of the other keyframe's character: a clean plate, or - when no character could be
         # told apart - a wider view of the same place, whose margins are only backdrop. (A
@@ -356,7 +389,6 @@ class TweenInterpolator:
             first_canvas = _canvas(plates[0], ends[0], plates[1], forward, fills, feathers)
             self._canvases = (first_canvas, last_canvas.result())
             self._sprite = None if sprite is None else sprite.result()
-        self._buffers = threading.local()
 
     def frame(self, t: float) -> np.ndarray:
         """The I420 frame at time t in [0, 1]; t=0 and t=1 are the keyframes themselves.
@@ -831,9 +863,10 @@ class LocalVideoMaker:
                 progress=partial(_report_progress, progress_file),
             )
         )
-        # A failure nobody polls for any more must not be logged as "never retrieved".
-        task.add_done_callback(lambda f: f.cancelled() or f.exception())
         name = OPERATION_PREFIX + op_id
+        # Logged once, as it ends, whether or not anyone still polls (and so never as a
+        # "Future exception was never retrieved").
+        task.add_done_callback(partial(_log_failure, name))
         self._operations[name] = _Operation(task, video, progress_file)
         return name
 
@@ -869,6 +902,14 @@ def _read_progress(path: Path) -> float:
     return 0.0
 
 
+def _log_failure(operation: str, task: asyncio.Future[Path]) -> None:
+    """The failure with its traceback (the worker's own, carried along as the cause), for the
+    log file: the creator only sees `_engine_error`'s words."""
+    if task.cancelled() or task.exception() is None:
+        return
+    log.error("Offline render %s failed", operation, exc_info=task.exception())
+
+
 def _engine_error(error: BaseException) -> EngineError:
     if isinstance(error, EngineError):
         return error
@@ -876,4 +917,7 @@ def _engine_error(error: BaseException) -> EngineError:
         return OperationFailedError("the offline renderer's worker process stopped; try again")
     if isinstance(error, MediaError):
         return EngineError(f"the offline renderer could not encode the clip: {error}")
-    return EngineError(f"the offline renderer failed: {error!r}")
+    return EngineError(
+        "the offline renderer could not animate this clip (an unexpected error, written to "
+        "the log file) — retry, or change its keyframes"
+    )
