@@ -14,6 +14,7 @@ from avpe_desktop.domain.settings import ExportSize, ReframeMode
 from avpe_desktop.media.probe import probe
 from avpe_desktop.media.reframe import crop_size, output_size, pad_size
 from avpe_desktop.pipeline.export import export_file_name, export_video
+from avpe_desktop.pipeline.postprocess import export_aspect
 from avpe_desktop.storage.layout import MAX_FOLDER_BYTES, ProjectLayout
 
 
@@ -145,3 +146,13 @@ def test_export_names_carry_the_ratio_so_exports_never_overwrite_each_other() ->
     long = export_file_name("A very long title " * 20, AspectRatio.FEED)
     assert long.endswith(" 4x5.mp4") and len(long.encode()) <= MAX_FOLDER_BYTES
     assert "/" not in export_file_name("Before/After: 1:1?", AspectRatio.SQUARE)
+
+
+async def test_a_render_in_4x5_writes_its_reframed_video_at_the_platform_size(
+    landscape: tuple[Project, ProjectLayout],
+) -> None:
+    project, layout = landscape
+    settings = project.settings.model_copy(update={"aspect_ratio": AspectRatio.FEED})
+    out = await export_aspect(layout, AspectRatio.FEED, settings)
+    assert out.name.endswith("_complete_4x5.mp4")
+    assert probe(out).size == (1080, 1350)
