@@ -43,7 +43,7 @@ from avpe_desktop.domain import (
     StepKind,
     StepStatus,
 )
-from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE
+from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE, appearance_lines
 from avpe_desktop.engines.base import Engine, EngineError
 from avpe_desktop.engines.registry import BASE_URL_ENV, create_engine
 from avpe_desktop.input_files import describe_os_error
@@ -357,8 +357,13 @@ def _character_add(ctx: AppContext, args: argparse.Namespace) -> int:
             analyse_character(ctx.library, ctx.dirs.data, character, engine.analyst)
         )
     print(f"Added {character.name} ({character.width}×{character.height}, id {character.id})")
-    if character.details.video_prompt_description:
-        print(f"  {character.details.video_prompt_description}")
+    details = character.details
+    if details.video_prompt_description:
+        print(f"  {details.video_prompt_description}")
+    for line in appearance_lines(details.physical_appearance):
+        print(f"  {line}")
+    if details.personality:
+        print(f"  Personality: {details.personality}")
     return 0
 
 
