@@ -83,7 +83,7 @@ def missing_google_credentials(mode: GoogleMode, has_api_key: bool, project: str
     if not has_api_key:
         kind = "an AI Studio" if mode is GoogleMode.DEVELOPER else "a Vertex AI"
         return (
-            f"Google is chosen but no API key is set: paste {kind} API key here, or every "
+            f"Google is chosen but no API key is set: paste {kind} API key below, or every "
             "render will stop at its first step."
         )
     if mode is GoogleMode.DEVELOPER:

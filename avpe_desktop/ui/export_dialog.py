@@ -223,9 +223,9 @@ class ExportDialog(QDialog):
             )
         else:
             self.native_note.setText(
-                "This video was rendered 16:9, so a vertical export crops it (or pads it). "
-                "The video model can render 9:16 itself, with the whole picture composed "
-                "for a phone: choose 9:16 for the next render (also in Settings › Render)."
+                "This video was rendered 16:9, so a vertical export crops or pads it. The "
+                "video model can render 9:16 itself, composing the whole picture for a phone: "
+                "set it for the next render here or in Settings › Render."
             )
 
     def _problem(self, message: str) -> None:
