@@ -41,8 +41,8 @@ class AspectRatio(StrEnum):
 
     @property
     def platform_size(self) -> tuple[int, int] | None:
-        """The size the social platforms ask for; None for 16:9, which keeps the render's own
-        size (720p or 1080p, both what video sites take)."""
+        """The size the social platforms ask for; None for 16:9, which keeps the render's
+        resolution (720p or 1080p, both what video sites take)."""
         return _PLATFORM_SIZES.get(self)
 
 

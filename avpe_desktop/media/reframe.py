@@ -64,11 +64,23 @@ def pad_size(source: tuple[int, int], aspect: AspectRatio | str) -> tuple[int, i
 def output_size(
     source: tuple[int, int], aspect: AspectRatio | str, size: ExportSize, mode: ReframeMode
 ) -> tuple[int, int]:
-    """The exported picture's size: the platform's for its ratio, or the render's own."""
+    """The exported picture's size: the platform's for its ratio (16:9 has none: it keeps the
+    render's resolution, 720p or 1080p, even from a vertical render), or the largest the
+    rendered frame gives."""
     aspect = AspectRatio(aspect)
-    if size == "platform" and aspect.platform_size is not None:
-        return aspect.platform_size
+    if size == "platform":
+        if aspect.platform_size is not None:
+            return aspect.platform_size
+        return _same_resolution(source, aspect)
     return pad_size(source, aspect) if mode == "pad" else crop_size(source, aspect)
+
+
+def _same_resolution(source: tuple[int, int], aspect: AspectRatio) -> tuple[int, int]:
+    """The ratio with its short side as long as the source's: 1280×720 from 720×1280."""
+    width, height = aspect.parts
+    step = _whole_ratio_step(aspect, even=True)
+    units = min(source) // min(width, height) // step * step
+    return width * units, height * units
 
 
 def fit_inside(source: tuple[int, int], canvas: tuple[int, int]) -> tuple[int, int]:

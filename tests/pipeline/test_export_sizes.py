@@ -62,8 +62,10 @@ def test_platform_sizes_are_what_the_platforms_ask_for() -> None:
     assert output_size(source, AspectRatio.PORTRAIT, "platform", "crop") == (1080, 1920)
     assert output_size(source, AspectRatio.SQUARE, "platform", "pad") == (1080, 1080)
     assert output_size(source, AspectRatio.FEED, "platform", "crop") == (1080, 1350)
-    # 16:9 keeps the render's own size: 720p and 1080p are both what video sites take.
+    # 16:9 keeps the render's resolution: 720p and 1080p are both what video sites take.
     assert output_size(source, AspectRatio.LANDSCAPE, "platform", "crop") == source
+    assert output_size((1080, 1920), AspectRatio.LANDSCAPE, "platform", "pad") == (1920, 1080)
+    assert output_size((720, 1280), AspectRatio.LANDSCAPE, "rendered", "crop") == (704, 396)
     assert output_size(source, AspectRatio.PORTRAIT, "rendered", "crop") == (396, 704)
 
 
@@ -122,6 +124,8 @@ async def test_a_720p_vertical_render_is_scaled_to_the_platform_size(
     project, layout = portrait
     out = await export_video(project, layout, tmp_path / "tall.mp4", AspectRatio.PORTRAIT, 0.0)
     assert probe(out).size == (1080, 1920)
+    wide = await export_video(project, layout, tmp_path / "wide.mp4", AspectRatio.LANDSCAPE, 0.0)
+    assert probe(wide).size == (1280, 720)
 
 
 async def test_another_crossfade_merges_again_then_sizes(
