@@ -43,17 +43,18 @@ from avpe_desktop.domain import (
     StepKind,
     StepStatus,
 )
-from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE
+from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE, appearance_lines
 from avpe_desktop.engines.base import Engine, EngineError
 from avpe_desktop.engines.registry import BASE_URL_ENV, create_engine
 from avpe_desktop.input_files import describe_os_error
 from avpe_desktop.media.ffmpeg import MediaError
 from avpe_desktop.media.images import ImageRejectedError
+from avpe_desktop.pipeline.export import export_file_name, export_video
 from avpe_desktop.pipeline.progress import ProgressEvent, Stage
 from avpe_desktop.pipeline.queue import UNFINISHED, QueueError, RenderQueue
 from avpe_desktop.pipeline.screenwriter import write_script
 from avpe_desktop.pipeline.script_file import read_script_file
-from avpe_desktop.projects import create_project
+from avpe_desktop.projects import create_project, find_project
 from avpe_desktop.secrets import SecretRedactor, SecretsUnavailableError
 from avpe_desktop.storage.backups import BackupReason
 from avpe_desktop.storage.cloudinary_upload import (
@@ -176,6 +177,8 @@ def _parser() -> argparse.ArgumentParser:
     _render_arguments(render_cmd)
     render_cmd.set_defaults(handler=_render)
 
+    _export_command(commands)
+
     jobs = commands.add_parser("jobs", help="the render queue (default: list jobs)")
     jobs.set_defaults(handler=_jobs_list, json=False)
     job_commands = jobs.add_subparsers(title="job commands", metavar="ACTION")
@@ -228,6 +231,48 @@ def _render_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-merge", action="store_true", help="keep the segments separate")
     parser.add_argument("--crossfade", type=float, help="seconds of crossfade between segments")
     parser.add_argument("--json", action="store_true", help="print the seed's result JSON")
+
+
+def _export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = commands.add_parser(
+        "export", help="export a rendered project in another aspect ratio or size"
+    )
+    export.add_argument("project", help="title or id")
+    export.add_argument("--aspect-ratio", choices=[a.value for a in AspectRatio])
+    export.add_argument(
+        "--size",
+        choices=["platform", "rendered"],
+        default="platform",
+        help="the platforms' size (1080×1920 for 9:16; default) or the render's own",
+    )
+    export.add_argument("--reframe", choices=["crop", "pad"], help="default: the project's")
+    export.add_argument("--crossfade", type=float, help="default: the project's")
+    export.add_argument(
+        "-o", "--output", type=Path, help="a folder or a file (default: '<title> 9x16.mp4' here)"
+    )
+    export.set_defaults(handler=_export)
+
+
+def _export(ctx: AppContext, args: argparse.Namespace) -> int:
+    project = find_project(ctx.library, args.project)
+    rendered = project.settings
+    aspect = AspectRatio(args.aspect_ratio or rendered.aspect_ratio)
+    destination = args.output or Path.cwd()
+    if destination.is_dir() or not destination.suffix:
+        destination = destination / export_file_name(project.title, aspect)
+    out = asyncio.run(
+        export_video(
+            project,
+            ProjectLayout.from_relative(ctx.workspace, project.folder),
+            destination,
+            aspect,
+            rendered.crossfade_seconds if args.crossfade is None else args.crossfade,
+            args.reframe or rendered.reframe,
+            args.size,
+        )
+    )
+    print(out)
+    return 0
 
 
 def _emulator(_ctx: AppContext, args: argparse.Namespace) -> int:
@@ -357,8 +402,13 @@ def _character_add(ctx: AppContext, args: argparse.Namespace) -> int:
             analyse_character(ctx.library, ctx.dirs.data, character, engine.analyst)
         )
     print(f"Added {character.name} ({character.width}×{character.height}, id {character.id})")
-    if character.details.video_prompt_description:
-        print(f"  {character.details.video_prompt_description}")
+    details = character.details
+    if details.video_prompt_description:
+        print(f"  {details.video_prompt_description}")
+    for line in appearance_lines(details.physical_appearance):
+        print(f"  {line}")
+    if details.personality:
+        print(f"  Personality: {details.personality}")
     return 0
 
 

@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError
 
 from avpe_desktop.domain import RenderSettings
 from avpe_desktop.domain._base import Model
+from avpe_desktop.domain.settings import ExportChoices
 from avpe_desktop.storage.atomic import atomic_write_text
 
 APP_NAME = "AVPE Desktop"
@@ -91,6 +92,7 @@ class Settings(Model):
     videos_in_flight: int = Field(default=4, ge=1, le=32)
     workspace: str = ""
     render: RenderSettings = Field(default_factory=RenderSettings)
+    export: ExportChoices = Field(default_factory=ExportChoices)
     last_project_id: str | None = None
     library_backend: LibraryBackend = LibraryBackend.SQLITE
 

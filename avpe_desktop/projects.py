@@ -76,3 +76,19 @@ def _idea_words(brief: Brief) -> str:
 def _fit(title: str, suffix: str) -> str:
     """Title plus suffix within the length a title may have; the suffix is kept."""
     return title[: MAX_TITLE - len(suffix)].rstrip() + suffix
+
+
+def find_project(library: LibraryRepository, ref: str) -> Project:
+    """By title ignoring case (the newest of that title), or by the start of its id, the way
+    a creator types it on the command line."""
+    ref = ref.strip()
+    projects = sorted(library.list_projects(), key=lambda p: p.updated_at, reverse=True)
+    for project in projects:
+        if project.title.casefold() == ref.casefold():
+            return project
+    by_id = [project for project in projects if ref and project.id.startswith(ref)]
+    if len(by_id) == 1:
+        return by_id[0]
+    titles = ", ".join(f"'{project.title}'" for project in projects[:5])
+    known = f" Recent projects: {titles}." if titles else " The library has no projects yet."
+    raise ValueError(f"No project called '{ref}'.{known}")

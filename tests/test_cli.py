@@ -43,7 +43,12 @@ def test_character_add_accepts_png_jpeg_webp(
 ) -> None:
     image = _character_image(tmp_path / f"blob.{suffix}", fmt)
     assert main(["character", "add", str(image), "--name", "Blob"]) == 0
-    assert "Added Blob" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Added Blob" in out
+    # The offline analysis in sentences, and what it could not judge said plainly.
+    assert "  Body: A " in out and "  Colours: Mostly " in out
+    assert "  Personality: Not judged from the image by the offline analyst" in out
+    assert "size_px" not in out and "friendly" not in out
     assert main(["character", "list", "--json"]) == 0
     (listed,) = json.loads(capsys.readouterr().out)
     assert listed["name"] == "Blob" and listed["has_alpha"] is (fmt != "JPEG")

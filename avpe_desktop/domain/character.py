@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,36 @@ from pydantic import Field
 from avpe_desktop.domain._base import Model, NonEmptyText, new_id, utc_now
 
 DEFAULT_CREATURE_LANGUAGE = "Soft and High-Pitched"
+
+MEASUREMENTS = frozenset(
+    {"size_px", "aspect_ratio", "palette", "colour_names", "transparent_background"}
+)
+"""Numbers an earlier offline analyst stored in the appearance: kept in the data, never shown
+to the creator as if they described the character."""
+
+_LABELS = {"colors": "Colours", "primary_color": "Main colour"}
+
+
+def appearance_label(key: str) -> str:
+    """`distinctive_features` -> "Distinctive features": how a person would head the line."""
+    return _LABELS.get(key) or key.replace("_", " ").strip().capitalize()
+
+
+def appearance_value_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def appearance_lines(appearance: dict[str, Any]) -> list[str]:
+    """One headed line per finding ("Body: A round shape…"), measurements left out."""
+    return [
+        f"{appearance_label(key)}: {appearance_value_text(value)}"
+        for key, value in appearance.items()
+        if key not in MEASUREMENTS
+    ]
 
 
 class CharacterDetails(Model):

@@ -33,11 +33,32 @@ class AspectRatio(StrEnum):
             return self
         return AspectRatio.PORTRAIT
 
+    @property
+    def parts(self) -> tuple[int, int]:
+        """The ratio's two whole numbers, width first: (9, 16) for 9:16."""
+        width, height = self.value.split(":")
+        return int(width), int(height)
+
+    @property
+    def platform_size(self) -> tuple[int, int] | None:
+        """The size the social platforms ask for; None for 16:9, which keeps the render's
+        resolution (720p or 1080p, both what video sites take)."""
+        return _PLATFORM_SIZES.get(self)
+
+
+_PLATFORM_SIZES = {
+    AspectRatio.PORTRAIT: (1080, 1920),
+    AspectRatio.SQUARE: (1080, 1080),
+    AspectRatio.FEED: (1080, 1350),
+}
 
 SegmentDuration = Literal[4, 6, 8]
 ReframeMode = Literal["crop", "pad"]
 """How a 1:1 or 4:5 export is made from a generated clip: a crop that follows the character,
 or the whole frame on a blurred copy of itself."""
+ExportSize = Literal["platform", "rendered"]
+"""An export at the platform's size for its ratio (1080×1920 for 9:16), or at the size the
+render gives (the largest window of that ratio in the rendered frame)."""
 
 
 class RenderSettings(Model):
@@ -57,13 +78,22 @@ class RenderSettings(Model):
     reframe: ReframeMode = "crop"
 
 
+class ExportChoices(Model):
+    """What the export dialog remembers between exports and app restarts."""
+
+    aspect_ratio: AspectRatio | None = None
+    size: ExportSize = "platform"
+    reframe: ReframeMode = "crop"
+    folder: str = ""
+
+
 _SHORT_SIDE = {Resolution.P720: 720, Resolution.P1080: 1080}
 
 
 def frame_size(resolution: Resolution | str, aspect: AspectRatio | str) -> tuple[int, int]:
     """Width and height in pixels, both even so H.264 accepts them."""
     short = _SHORT_SIDE[Resolution(resolution)]
-    w_ratio, h_ratio = (int(part) for part in AspectRatio(aspect).value.split(":"))
+    w_ratio, h_ratio = AspectRatio(aspect).parts
     width: float
     height: float
     if w_ratio >= h_ratio:

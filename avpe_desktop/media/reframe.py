@@ -4,8 +4,10 @@ Veo renders 16:9 and 9:16 only. `crop` cuts the target ratio out of every frame 
 character: spectral-residual saliency (Hou & Zhang 2007) on a small grey copy of the frame
 finds what stands out from the scene, its weighted centroid is smoothed over about a second
 so the virtual camera glides instead of jittering, and the crop window follows it within the
-frame. `pad` keeps the whole frame, centred on a blurred, enlarged copy of itself. The audio
-is copied untouched in both.
+frame. `pad` keeps the whole frame, centred on a blurred, enlarged copy of itself. Both come
+out at exactly the target ratio, optionally scaled to the platform's size (1080×1920 for
+9:16), since an uploader that receives 404×720 rescales it with its own, worse, filter. The
+audio is copied untouched.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import cv2
 import numpy as np
 
 from avpe_desktop.domain import AspectRatio
-from avpe_desktop.domain.settings import ReframeMode
+from avpe_desktop.domain.settings import ExportSize, ReframeMode
 from avpe_desktop.media.encode import DEFAULT_CRF, DEFAULT_PRESET
 from avpe_desktop.media.ffmpeg import MediaError, open_ffmpeg, run_ffmpeg
 from avpe_desktop.media.probe import VideoInfo, iter_frames, probe
@@ -27,31 +29,64 @@ _ANALYSIS_WIDTH = 96
 _SMOOTH_SECONDS = 1.0
 
 
-def _ratio(aspect: AspectRatio | str) -> float:
-    width, height = (int(part) for part in AspectRatio(aspect).value.split(":"))
-    return width / height
-
-
 def _even(value: float) -> int:
     return max(2, round(value / 2) * 2)
 
 
-def crop_size(source: tuple[int, int], aspect: AspectRatio | str) -> tuple[int, int]:
-    """The largest window of the target ratio inside the source frame (even sides)."""
-    width, height = source
-    ratio = _ratio(aspect)
-    if width / height > ratio:
-        return min(width, _even(height * ratio)), height
-    return width, min(height, _even(width / ratio))
+def _whole_ratio_step(aspect: AspectRatio, even: bool) -> int:
+    """Multiples of this many ratio units keep both sides even (9:16 needs an even count)."""
+    width, height = aspect.parts
+    return 2 if even and (width % 2 or height % 2) else 1
+
+
+def crop_size(
+    source: tuple[int, int], aspect: AspectRatio | str, *, even: bool = True
+) -> tuple[int, int]:
+    """The largest window of exactly the target ratio inside the source frame; even sides
+    when it is the output itself, any when it is scaled afterwards (405×720 for 9:16)."""
+    aspect = AspectRatio(aspect)
+    width, height = aspect.parts
+    step = _whole_ratio_step(aspect, even)
+    units = min(source[0] // width, source[1] // height) // step * step
+    return width * max(units, step), height * max(units, step)
 
 
 def pad_size(source: tuple[int, int], aspect: AspectRatio | str) -> tuple[int, int]:
-    """The smallest canvas of the target ratio that holds the whole source frame."""
-    width, height = source
-    ratio = _ratio(aspect)
-    if width / height > ratio:
-        return width, _even(width / ratio)
-    return _even(height * ratio), height
+    """The smallest canvas of exactly the target ratio that holds the whole source frame."""
+    aspect = AspectRatio(aspect)
+    width, height = aspect.parts
+    step = _whole_ratio_step(aspect, even=True)
+    units = max(-(-source[0] // width), -(-source[1] // height))
+    units = -(-units // step) * step
+    return width * units, height * units
+
+
+def output_size(
+    source: tuple[int, int], aspect: AspectRatio | str, size: ExportSize, mode: ReframeMode
+) -> tuple[int, int]:
+    """The exported picture's size: the platform's for its ratio (16:9 has none: it keeps the
+    render's resolution, 720p or 1080p, even from a vertical render), or the largest the
+    rendered frame gives."""
+    aspect = AspectRatio(aspect)
+    if size == "platform":
+        if aspect.platform_size is not None:
+            return aspect.platform_size
+        return _same_resolution(source, aspect)
+    return pad_size(source, aspect) if mode == "pad" else crop_size(source, aspect)
+
+
+def _same_resolution(source: tuple[int, int], aspect: AspectRatio) -> tuple[int, int]:
+    """The ratio with its short side as long as the source's: 1280×720 from 720×1280."""
+    width, height = aspect.parts
+    step = _whole_ratio_step(aspect, even=True)
+    units = min(source) // min(width, height) // step * step
+    return width * units, height * units
+
+
+def fit_inside(source: tuple[int, int], canvas: tuple[int, int]) -> tuple[int, int]:
+    """The source scaled to fit the canvas, ratio kept, even sides."""
+    scale = min(canvas[0] / source[0], canvas[1] / source[1])
+    return min(canvas[0], _even(source[0] * scale)), min(canvas[1], _even(source[1] * scale))
 
 
 def saliency_centroid(frame: np.ndarray) -> tuple[float, float]:
@@ -104,14 +139,23 @@ def reframe_video(
     aspect: AspectRatio | str,
     *,
     mode: ReframeMode = "crop",
+    size: tuple[int, int] | None = None,
 ) -> Path:
-    """Writes `src` reframed to `aspect` at `out` (atomically) and returns `out`."""
+    """Writes `src` reframed to exactly `aspect` at `out` (atomically) and returns `out`:
+    at `size` when given (a platform size), else at the largest size the frame allows. A
+    source already in that ratio is only scaled; no crop or padding is needed."""
+    aspect = AspectRatio(aspect)
+    if size is not None and size[0] * aspect.parts[1] != size[1] * aspect.parts[0]:
+        raise ValueError(f"{size[0]}×{size[1]} is not {aspect.value}")
     info = probe(src)
+    window = crop_size(info.size, aspect, even=size is None)
     with atomic_output(out) as tmp:
-        if mode == "pad":
-            _pad(info, tmp, pad_size(info.size, aspect))
+        if window == info.size:
+            _scale(info, tmp, size or window)
+        elif mode == "pad":
+            _pad(info, tmp, size or pad_size(info.size, aspect))
         else:
-            _crop(info, tmp, crop_size(info.size, aspect))
+            _crop(info, tmp, window, size)
     return Path(out)
 
 
@@ -137,9 +181,22 @@ def _encode_args() -> list[str | os.PathLike[str]]:
     ]
 
 
-def _crop(info: VideoInfo, out: Path, size: tuple[int, int]) -> None:
-    corners = crop_windows(subject_path(info.path, info), info.size, size)
-    cw, ch = size
+def _scaling(size: tuple[int, int]) -> list[str | os.PathLike[str]]:
+    return ["-vf", f"scale={size[0]}:{size[1]}:flags=lanczos,setsar=1"]
+
+
+def _scale(info: VideoInfo, out: Path, size: tuple[int, int]) -> None:
+    run_ffmpeg(
+        ["-i", info.path, "-i", info.path, "-map", "0:v:0", *_scaling(size), *_encode_args(), out],
+        what=f"resizing {info.path.name}",
+    )
+
+
+def _crop(
+    info: VideoInfo, out: Path, window: tuple[int, int], size: tuple[int, int] | None
+) -> None:
+    corners = crop_windows(subject_path(info.path, info), info.size, window)
+    cw, ch = window
     args: list[str | os.PathLike[str]] = [
         "-f",
         "rawvideo",
@@ -155,6 +212,7 @@ def _crop(info: VideoInfo, out: Path, size: tuple[int, int]) -> None:
         info.path,
         "-map",
         "0:v:0",
+        *(_scaling(size) if size is not None and size != window else []),
         *_encode_args(),
         out,
     ]
@@ -162,16 +220,18 @@ def _crop(info: VideoInfo, out: Path, size: tuple[int, int]) -> None:
         assert proc.stdin is not None
         for i, frame in enumerate(iter_frames(info.path, info=info)):
             x, y = corners[min(i, len(corners) - 1)]
-            window = np.ascontiguousarray(frame[y : y + ch, x : x + cw])
-            proc.stdin.write(window.data.cast("B"))
+            picture = np.ascontiguousarray(frame[y : y + ch, x : x + cw])
+            proc.stdin.write(picture.data.cast("B"))
 
 
 def _pad(info: VideoInfo, out: Path, size: tuple[int, int]) -> None:
     width, height = size
+    fg_width, fg_height = fit_inside(info.size, size)
     graph = (
         f"[0:v]scale={width}:{height}:force_original_aspect_ratio=increase,"
         f"crop={width}:{height},boxblur=24:2,eq=brightness=-0.08[bg];"
-        f"[bg][0:v]overlay=({width}-w)/2:({height}-h)/2,setsar=1[v]"
+        f"[0:v]scale={fg_width}:{fg_height}:flags=lanczos[fg];"
+        f"[bg][fg]overlay=({width}-w)/2:({height}-h)/2,setsar=1[v]"
     )
     run_ffmpeg(
         [

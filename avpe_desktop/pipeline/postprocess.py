@@ -45,9 +45,17 @@ async def finish(
 async def export_aspect(
     layout: ProjectLayout, aspect: AspectRatio, settings: RenderSettings
 ) -> Path:
-    """The merged video in another aspect ratio, beside it (`..._complete_4x5.mp4`)."""
+    """The merged video in another aspect ratio, at the platform's size for it, beside it
+    (`..._complete_4x5.mp4`)."""
     out = layout.reframed_video(aspect.value)
-    await run_in_thread(reframe_video, layout.merged_video, out, aspect, mode=settings.reframe)
+    await run_in_thread(
+        reframe_video,
+        layout.merged_video,
+        out,
+        aspect,
+        mode=settings.reframe,
+        size=aspect.platform_size,
+    )
     return out
 
 

@@ -25,12 +25,6 @@ from avpe_desktop.domain import (
 from avpe_desktop.engines.base import FrameRequest
 
 # The offline analyst's appearance keys, under the names the Google engine's schema asks for.
-_APPEARANCE_KEYS = {
-    "body": "build",
-    "size": "size_px",
-    "colors": "colour_names",
-    "distinctive_features": "palette",
-}
 _BLOCK = re.compile(r"^### (?P<title>[A-Z_]+)\n```json\n(?P<body>.*?)\n```", re.M | re.S)
 _CAPTION = re.compile(r'Render the caption text "(?P<caption>.*)" clearly')
 
@@ -105,8 +99,7 @@ class OfflineMedia:
             appearance = props["physical_appearance"]
             local = data["physical_appearance"]
             data["physical_appearance"] = {
-                key: local.get(_APPEARANCE_KEYS.get(key, key))
-                for key in appearance.get("properties", {})
+                key: local.get(key) for key in appearance.get("properties", {})
             }
             return conform(data, schema)
         return conform({}, schema)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,13 @@ from PySide6.QtWidgets import (
 from avpe_desktop.characters import CharacterError, clean_name
 from avpe_desktop.domain import Character
 from avpe_desktop.domain._base import utc_now
-from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE
+from avpe_desktop.domain.character import (
+    DEFAULT_CREATURE_LANGUAGE,
+    MEASUREMENTS,
+    appearance_label,
+    appearance_lines,
+    appearance_value_text,
+)
 from avpe_desktop.ui.resources import icon
 
 CREATURE_LANGUAGES = [
@@ -40,38 +45,34 @@ PREVIEW_SIDE = 180
 
 
 def appearance_text(appearance: dict[str, Any]) -> str:
-    """`key: value` lines, the way a person would jot the analyst's findings down."""
-    return "\n".join(f"{key}: {_value_text(value)}" for key, value in appearance.items())
+    """Headed lines in words ("Main colour: dark teal"), the way a person would jot the
+    analyst's findings down; measurements are not shown."""
+    return "\n".join(appearance_lines(appearance))
 
 
 def parse_appearance(text: str, original: dict[str, Any]) -> dict[str, Any]:
-    """The inverse of `appearance_text`; untouched lines keep their original (possibly
-    structured) value, so opening and saving never flattens what the analyst returned."""
-    parsed: dict[str, Any] = {}
+    """The inverse of `appearance_text`: headings map back to the original keys, untouched
+    lines keep their original (possibly structured) value and the hidden measurements stay,
+    so opening and saving never flattens or loses what the analyst returned."""
+    keys = {appearance_label(key).casefold(): key for key in original}
+    parsed = {key: value for key, value in original.items() if key in MEASUREMENTS}
     notes: list[str] = []
     for line in text.splitlines():
         if not line.strip():
             continue
-        key, sep, value = line.partition(":")
-        key, value = key.strip(), value.strip()
-        if not sep or not key:
+        heading, sep, value = line.partition(":")
+        heading, value = heading.strip(), value.strip()
+        if not sep or not heading:
             notes.append(line.strip())
             continue
-        if key in original and _value_text(original[key]) == value:
+        key = keys.get(heading.casefold(), heading.casefold().replace(" ", "_"))
+        if key in original and appearance_value_text(original[key]) == value:
             parsed[key] = original[key]
         else:
             parsed[key] = value
     if notes:
         parsed["notes"] = " ".join(notes)
     return parsed
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
 
 
 def _text_box(placeholder: str, lines: int) -> QPlainTextEdit:
@@ -107,7 +108,9 @@ class CharacterEditor(QWidget):
         self.language_combo = QComboBox()
         self.language_combo.setEditable(True)
         self.language_combo.addItems(CREATURE_LANGUAGES)
-        self.appearance_edit = _text_box("body_shape: round\nfur_color: soft pink", 7)
+        self.appearance_edit = _text_box(
+            "Body: round and fluffy, with short legs\nColours: soft pink with cream paws", 7
+        )
         self.personality_edit = _text_box("Curious, gentle, easily startled…", 3)
         self.prompt_edit = _text_box("How a video model should draw this character", 5)
 

@@ -420,7 +420,7 @@ class MainWindow(QMainWindow):
         document.flush()
         from avpe_desktop.ui.export_dialog import ExportDialog
 
-        dialog = ExportDialog(document.project, document.layout, self)
+        dialog = ExportDialog(document.project, document.layout, self.ctx, self)
         dialog.accepted.connect(lambda: self.banner.show_info(f"Exported to {dialog.exported}."))
         dialog.open()
         return dialog

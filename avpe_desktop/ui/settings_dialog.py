@@ -28,7 +28,11 @@ from PySide6.QtWidgets import (
 from avpe_desktop.config import EngineChoice, GoogleMode, Settings
 from avpe_desktop.domain import AspectRatio, RenderSettings, Resolution
 from avpe_desktop.engines.google import GoogleModels
-from avpe_desktop.engines.registry import create_engine, resolve_choice
+from avpe_desktop.engines.registry import (
+    create_engine,
+    missing_google_credentials,
+    resolve_choice,
+)
 from avpe_desktop.secrets import (
     SecretName,
     SecretsUnavailableError,
@@ -74,6 +78,7 @@ class SecretField(QWidget):
         self.clear_button.setToolTip("Remove the stored value")
         self.clear_button.clicked.connect(self._clear)
         self.cleared = False
+        self._stored = False
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit, 1)
@@ -89,10 +94,16 @@ class SecretField(QWidget):
             self.edit.setPlaceholderText(str(exc))
             self.setEnabled(False)
             return
+        self._stored = bool(stored)
         self.edit.setPlaceholderText(
             f"Saved: {mask(stored)} — type to replace" if stored else "Not set"
         )
         self.clear_button.setEnabled(bool(stored))
+
+    @property
+    def will_be_set(self) -> bool:
+        """Whether saving now leaves a value stored: one typed, or the stored one kept."""
+        return bool(self.edit.text().strip()) or (self._stored and not self.cleared)
 
     def save(self) -> None:
         typed = self.edit.text().strip()
@@ -136,8 +147,12 @@ class SettingsDialog(QDialog):
         self.test_result.setWordWrap(True)
         self.test_result.setObjectName("hint")
 
+        self.credentials_note = QLabel()
+        self.credentials_note.setWordWrap(True)
+
         engine_form = QFormLayout()
         engine_form.addRow("Engine", self.engine_combo)
+        engine_form.addRow("", self.credentials_note)
         engine_form.addRow("Google access", self.mode_combo)
         engine_form.addRow(
             SECRET_LABELS[SecretName.GOOGLE_API_KEY], self.secret_fields[SecretName.GOOGLE_API_KEY]
@@ -232,6 +247,16 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(buttons)
         self._mode_changed()
+        key_field = self.secret_fields[SecretName.GOOGLE_API_KEY]
+        for signal in (
+            self.engine_combo.currentIndexChanged,
+            self.mode_combo.currentIndexChanged,
+            self.project_edit.textChanged,
+            key_field.edit.textChanged,
+            key_field.clear_button.clicked,
+        ):
+            signal.connect(self._check_credentials)
+        self._check_credentials()
 
     def form_settings(self) -> Settings:
         """The settings as the form shows them; raises ValidationError for bad values."""
@@ -297,6 +322,24 @@ class SettingsDialog(QDialog):
     def _show_result(self, text: str, ok: bool) -> None:
         self.test_result.setStyleSheet(f"color: {'#3ecf8e' if ok else '#ff8a8a'};")
         self.test_result.setText(text)
+
+    def _check_credentials(self) -> None:
+        """Says at once what the chosen engine lacks, instead of letting Render find out."""
+        choice = EngineChoice(self.engine_combo.currentData())
+        has_key = self.secret_fields[SecretName.GOOGLE_API_KEY].will_be_set
+        project = self.project_edit.text()
+        warning = True
+        if choice is EngineChoice.LOCAL:
+            note = None
+        elif choice is EngineChoice.AUTO and not (has_key or project.strip()):
+            note = "No Google credentials yet, so Automatic renders with the offline engine."
+            warning = False
+        else:
+            mode = GoogleMode(self.mode_combo.currentData())
+            note = missing_google_credentials(mode, has_key, project)
+        self.credentials_note.setStyleSheet("color: #ff8a8a;" if warning else "")
+        self.credentials_note.setText(note or "")
+        self.credentials_note.setVisible(note is not None)
 
     def _mode_changed(self) -> None:
         vertex = self.mode_combo.currentData() == GoogleMode.VERTEX.value

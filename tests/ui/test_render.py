@@ -100,10 +100,10 @@ def test_render_shows_progress_then_export(
     assert faded.mode_combo.isEnabled()
     faded.destination_edit.setText(str(tmp_path / "faded.mp4"))
     faded.export_button.click()
-    qtbot.waitUntil(lambda: faded.exported is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: faded.exported is not None, timeout=RENDER_TIMEOUT_MS)
     info = probe(faded.exported)
     assert info.duration < probe(document.layout.merged_video).duration
-    assert info.width == info.height
+    assert info.size == (1080, 1080)
 
 
 @pytest.mark.needs_playback

@@ -1,7 +1,9 @@
 """The offline character analyst: what can be said about a character from its pixels alone.
 
-Colours, shape and size are measurable without a model; personality is a guess from them that
-the creator is expected to edit, so it is phrased as a starting point, not a verdict.
+Colours and shape are measurable without a model and are written as sentences a creator
+reads and edits. Expression and personality are not: a dark palette says nothing about a
+grumpy face, so instead of a guess the analyst says it did not judge them and leaves them to
+the creator. `build` and `primary_color` stay as single words for the offline writer.
 """
 
 from __future__ import annotations
@@ -91,8 +93,14 @@ def dominant_colours(pixels: np.ndarray, k: int = 5) -> list[tuple[tuple[int, in
     ]
 
 
-def _hex(rgb: tuple[int, int, int]) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
+NOT_JUDGED = "Not judged from the image by the offline analyst — describe it here."
+"""What the offline analyst says about what pixels cannot tell (expression, personality)."""
+
+_SHAPES = {
+    "round": "A round shape, about as wide as it is tall.",
+    "tall": "A tall, upright shape, noticeably taller than it is wide.",
+    "wide": "A wide, low shape, noticeably wider than it is tall.",
+}
 
 
 def _build(mask: np.ndarray) -> str:
@@ -107,18 +115,21 @@ def _build(mask: np.ndarray) -> str:
     return "round"
 
 
-def _personality(lightness: float, chroma: float, warm: bool, build: str) -> str:
-    traits: list[str] = []
-    if lightness > 70 and chroma < 45:
-        traits += ["gentle", "sweet"]
-    elif lightness < 45:
-        traits += ["grumpy on the outside", "loyal"]
-    else:
-        traits += ["friendly"]
-    traits.append("energetic" if chroma > 55 else "curious")
-    traits.append("cheerful" if warm else "thoughtful")
-    traits.append({"round": "cuddly", "tall": "alert", "wide": "laid-back"}[build])
-    return ", ".join(dict.fromkeys(traits))
+def _colours_sentence(names: list[str], lightness: float, chroma: float) -> str:
+    accents = names[1:3]
+    with_accents = f", with {' and '.join(accents)} accents" if accents else ""
+    tone = "light" if lightness > 65 else "dark" if lightness < 40 else "medium"
+    look = "bright" if chroma > 55 else "soft"
+    return f"Mostly {names[0]}{with_accents}, in {look}, {tone} tones."
+
+
+def _body_sentence(build: str, transparent: bool) -> str:
+    backdrop = (
+        "Cut out on a transparent background."
+        if transparent
+        else "Drawn on a plain backdrop, which the colours leave out."
+    )
+    return f"{_SHAPES[build]} {backdrop}"
 
 
 def _creature_language(lightness: float, chroma: float, build: str) -> str:
@@ -151,32 +162,24 @@ def analyse_image(image: bytes, name: str) -> CharacterDetails:
     lab = to_lab(opaque)
     lightness = float(lab[:, 0].mean())
     chroma = float(np.hypot(lab[:, 1], lab[:, 2]).mean())
-    warm = bool(lab[:, 1].mean() + lab[:, 2].mean() > 10)
     build = _build(mask)
     primary = names[0]
-    secondary = names[1] if len(names) > 1 else primary
     appearance = {
-        "primary_color": primary,
-        "secondary_color": secondary,
-        "palette": [_hex(rgb) for rgb, _ in palette],
-        "colour_names": names,
+        "body": _body_sentence(build, transparent),
+        "colors": _colours_sentence(names, lightness, chroma),
         "build": build,
-        "size_px": f"{width}x{height}",
-        "aspect_ratio": round(width / height, 3),
-        "brightness": "light" if lightness > 65 else "dark" if lightness < 40 else "medium",
-        "transparent_background": transparent,
+        "primary_color": primary,
+        "expression": NOT_JUDGED,
     }
-    accents = [n for n in names[1:3] if n != primary]
+    accents = [n.replace(" ", "-") for n in names[1:3]]
     accent_text = f" with {' and '.join(accents)} accents" if accents else ""
-    personality = _personality(lightness, chroma, warm, build)
     description = (
         f"{name}, a {build} {primary.replace(' ', '-')} creature{accent_text}, "
-        f"{'bright and colourful' if chroma > 55 else 'soft-toned'}, "
-        f"with a {personality.split(', ')[0]} look"
+        f"{'bright and colourful' if chroma > 55 else 'soft-toned'}"
     )
     return CharacterDetails(
         physical_appearance=appearance,
-        personality=personality,
+        personality=NOT_JUDGED,
         video_prompt_description=description,
         creature_language=_creature_language(lightness, chroma, build),
     )
