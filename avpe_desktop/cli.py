@@ -38,6 +38,8 @@ from avpe_desktop.domain import (
     Format,
     Job,
     JobStatus,
+    Project,
+    RenderResult,
     RenderSettings,
     Resolution,
     StepKind,
@@ -49,6 +51,7 @@ from avpe_desktop.engines.registry import BASE_URL_ENV, create_engine
 from avpe_desktop.input_files import describe_os_error
 from avpe_desktop.media.ffmpeg import MediaError
 from avpe_desktop.media.images import ImageRejectedError
+from avpe_desktop.pipeline.outcome import failed_steps, retry_report, segments_text
 from avpe_desktop.pipeline.progress import ProgressEvent, Stage
 from avpe_desktop.pipeline.queue import UNFINISHED, QueueError, RenderQueue
 from avpe_desktop.pipeline.screenwriter import write_script
@@ -228,6 +231,11 @@ def _render_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-merge", action="store_true", help="keep the segments separate")
     parser.add_argument("--crossfade", type=float, help="seconds of crossfade between segments")
     parser.add_argument("--json", action="store_true", help="print the seed's result JSON")
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="render even when the same script is already rendered with these settings",
+    )
 
 
 def _emulator(_ctx: AppContext, args: argparse.Namespace) -> int:
@@ -443,11 +451,23 @@ def _render_content(
     brief: Brief | None,
 ) -> int:
     settings = _render_settings(ctx, args)
+    printer = _ProgressPrinter(sys.stderr)
+    queue = _queue(ctx, args, printer, engine)
+    wanted = Project(
+        title=content.title, folder="", character_id=character.id, brief=brief, content=content
+    )
+    rendered = None if args.again else queue.already_rendered(wanted, settings)
+    if rendered is not None:
+        print(
+            f"avpe: '{content.title}' is already rendered exactly like this (job "
+            f"{rendered.id[:8]}, {rendered.created_at.astimezone():%Y-%m-%d %H:%M}); nothing "
+            "was rendered. Add --again to render it once more.",
+            file=sys.stderr,
+        )
+        return _report_job(ctx, args, rendered)
     project, _layout = create_project(
         ctx.library, ctx.workspace, content, settings, character.id, brief
     )
-    printer = _ProgressPrinter(sys.stderr)
-    queue = _queue(ctx, args, printer, engine)
     job = queue.submit(project, settings)
     if job.cost_estimate_usd:
         print(f"Estimated cost: ${job.cost_estimate_usd:.2f}", file=sys.stderr)
@@ -498,14 +518,14 @@ def _report_job(ctx: AppContext, args: argparse.Namespace, job: Job) -> int:
         layout = ProjectLayout.from_relative(
             ctx.workspace, ctx.library.get_project(job.project_id).folder
         )
-        _print_result_summary(
-            layout,
-            result.merged_video.path if result.merged_video else None,
-            result.success_count,
-            result.total_segments,
-            result.errors,
+        _print_result_summary(layout, result)
+    if job.status is JobStatus.PARTIAL and result is not None and result.errors:
+        print(
+            f"avpe: job {job.id[:8]}: {job.error} `avpe jobs retry {job.id[:8]}` renders "
+            f"{segments_text(result.failed_segments)} again, reusing everything else.",
+            file=sys.stderr,
         )
-    if job.error:
+    elif job.error:
         print(f"avpe: job {job.id[:8]} {job.status.value}: {job.error}", file=sys.stderr)
     if job.status is JobStatus.QUEUED:
         print(
@@ -592,8 +612,17 @@ def _jobs_retry(ctx: AppContext, args: argparse.Namespace) -> int:
     queue = _queue(ctx, args, printer)
     if not _agreed_to_redo(queue, [job], args.yes):
         return EXIT_USER_ERROR
+    retried = failed_steps(ctx.library.list_steps(job.id))
+    if retried:
+        print(
+            f"Retrying {segments_text(retried)} of '{job.extra.get('title', '')}'; everything "
+            "else is reused.",
+            file=sys.stderr,
+        )
     job = _run_queue(queue, queue.retry_failed(job.id))
     printer.close()
+    for line in retry_report(retried, job):
+        print(line)
     return _report_job(ctx, args, job)
 
 
@@ -620,14 +649,15 @@ def _agreed_to_redo(queue: RenderQueue, jobs: list[Job], yes: bool) -> bool:
     return True
 
 
-def _print_result_summary(
-    layout: ProjectLayout, merged: str | None, ok: int, total: int, errors: dict[int, str]
-) -> None:
-    print(f"{ok} of {total} segments rendered in {layout.root}")
-    for number, message in sorted(errors.items()):
+def _print_result_summary(layout: ProjectLayout, result: RenderResult) -> None:
+    print(f"{result.success_count} of {result.total_segments} segments rendered in {layout.root}")
+    for number, message in sorted(result.errors.items()):
         print(f"  segment {number} failed: {message}")
-    if merged:
-        print(merged)
+    merged = result.merged_video
+    if merged is not None and merged.path and merged.partial:
+        print(f"Partial video, without {segments_text(result.failed_segments)}: {merged.path}")
+    elif merged is not None and merged.path:
+        print(merged.path)
 
 
 def _brief(args: argparse.Namespace, character: Character, idea: str) -> Brief:

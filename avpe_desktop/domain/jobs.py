@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from avpe_desktop.domain._base import Model, new_id, utc_now
 from avpe_desktop.domain.settings import RenderSettings
@@ -66,6 +66,9 @@ class MergedVideo(Model):
     output_filename: str | None = None
     path: str | None = None
     error: str | None = None
+    partial: bool = False
+    """Merged from only the segments that rendered, under a name that says so: a video that
+    misses segments must never pass for the whole one."""
 
 
 class RenderResult(Model):
@@ -77,6 +80,24 @@ class RenderResult(Model):
     merged_video: MergedVideo | None = None
     thumbnail: str | None = None
     errors: dict[int, str] = Field(default_factory=dict)
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented idiom; mypy dislikes decorated properties
+    @property
+    def failed_segments(self) -> list[int]:
+        """In the JSON beside the seed's counts, so a script sees which segments to retry."""
+        return sorted(self.errors)
+
+    @property
+    def partial(self) -> bool:
+        return self.success_count < self.total_segments
+
+    def summary(self) -> str:
+        """One line for a progress bar, a queue card or a terminal."""
+        text = f"{self.success_count} of {self.total_segments} segments rendered"
+        merged = self.merged_video
+        if merged is not None and merged.success:
+            text += "; partial video merged" if merged.partial else "; merged video ready"
+        return text
 
 
 class Job(Model):
