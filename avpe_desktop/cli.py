@@ -513,7 +513,7 @@ def _run_queue(queue: RenderQueue, work: Coroutine[Any, Any, T]) -> T:
 def _report_job(ctx: AppContext, args: argparse.Namespace, job: Job) -> int:
     result = job.result
     if getattr(args, "json", False) and result is not None:
-        print(result.model_dump_json(indent=2, exclude_none=True))
+        print(result.to_json())
     elif result is not None:
         layout = ProjectLayout.from_relative(
             ctx.workspace, ctx.library.get_project(job.project_id).folder

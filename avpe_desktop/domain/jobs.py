@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, computed_field
+from pydantic import Field
 
 from avpe_desktop.domain._base import Model, new_id, utc_now
 from avpe_desktop.domain.settings import RenderSettings
@@ -81,11 +82,14 @@ class RenderResult(Model):
     thumbnail: str | None = None
     errors: dict[int, str] = Field(default_factory=dict)
 
-    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented idiom; mypy dislikes decorated properties
     @property
     def failed_segments(self) -> list[int]:
-        """In the JSON beside the seed's counts, so a script sees which segments to retry."""
         return sorted(self.errors)
+
+    def to_json(self) -> str:
+        """The seed's response plus `failed_segments`, so a script sees which to retry."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        return json.dumps({**data, "failed_segments": self.failed_segments}, indent=2)
 
     @property
     def partial(self) -> bool:
