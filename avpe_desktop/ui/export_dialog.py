@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from avpe_desktop.domain import AspectRatio, Project
+from avpe_desktop.domain import AspectRatio, Project, RenderResult
 from avpe_desktop.domain.settings import ReframeMode
 from avpe_desktop.media.merge import merge_videos
 from avpe_desktop.media.reframe import reframe_video
+from avpe_desktop.pipeline.outcome import partial_note
 from avpe_desktop.storage.atomic import atomic_output
 from avpe_desktop.storage.layout import ProjectLayout
 from avpe_desktop.ui.async_tools import TaskRunner
@@ -82,16 +83,27 @@ def _clips(project: Project, layout: ProjectLayout) -> list[Path]:
     return clips
 
 
-def default_destination(layout: ProjectLayout) -> Path:
+def default_destination(layout: ProjectLayout, partial: RenderResult | None = None) -> Path:
+    """In the Movies folder, named like the project's merged video (the partial one's name
+    when segments are missing)."""
     movies = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
     folder = Path(movies) if movies else Path.home()
-    return folder / layout.merged_video.name
+    merged = layout.merged_video
+    if partial is not None:
+        merged = layout.partial_video(partial.success_count, partial.total_segments)
+    return folder / merged.name
 
 
 class ExportDialog(QDialog):
     def __init__(
-        self, project: Project, layout: ProjectLayout, parent: QWidget | None = None
+        self,
+        project: Project,
+        layout: ProjectLayout,
+        parent: QWidget | None = None,
+        partial: RenderResult | None = None,
     ) -> None:
+        """`partial` is the render's result when segments are missing: the dialog says so
+        and names the file partial."""
         super().__init__(parent)
         self.setWindowTitle("Export video")
         self.setMinimumWidth(540)
@@ -115,7 +127,7 @@ class ExportDialog(QDialog):
         self.crossfade_spin.setSingleStep(0.25)
         self.crossfade_spin.setSuffix(" s")
         self.crossfade_spin.setValue(project.settings.crossfade_seconds)
-        self.destination_edit = QLineEdit(str(default_destination(layout)))
+        self.destination_edit = QLineEdit(str(default_destination(layout, partial)))
         browse = QPushButton(icon("folder"), "Browse…")
         browse.clicked.connect(self._browse)
         destination = QHBoxLayout()
@@ -134,6 +146,8 @@ class ExportDialog(QDialog):
         )
         self.status.setObjectName("hint")
         self.status.setWordWrap(True)
+        if partial is not None:
+            self._problem(f"{partial_note(partial)} The failed ones are left out.")
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setFixedHeight(6)
