@@ -491,7 +491,7 @@ class MainWindow(QMainWindow):
         document.flush()
         latest = self.queue.latest(document.project.id)
         partial = latest is not None and latest.status is JobStatus.PARTIAL
-        result = latest.job.result if partial and latest is not None else None
+        result = latest.job.result if latest is not None and partial else None
         if result is None or not result.failed_segments:
             return self._open_export(document, None)
         self.question = ask(

@@ -128,7 +128,8 @@ class VideoSurface(QWidget):
 
 
 class PreviewPlayer(QWidget):
-    """Sources are the files that exist: the whole video once merged, and each segment."""
+    """Sources are the files that exist: the whole video once merged (or a merge missing
+    failed segments, listed as partial), and each segment."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
