@@ -24,8 +24,9 @@ Answer = tuple[str, Callable[[], object]]
 def ask(parent: QWidget, title: str, text: str, answers: Sequence[Answer]) -> QMessageBox:
     """A window-modal question whose buttons run their answers; Cancel does nothing. It is
     opened, not run with exec(), so the render queue keeps showing progress behind it."""
-    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel)
-    box.setParent(parent, box.windowFlags())
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, parent
+    )
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     for number, (label, action) in enumerate(answers):
         button = box.addButton(label, QMessageBox.ButtonRole.AcceptRole)
