@@ -91,10 +91,6 @@ class RenderResult(Model):
         data = self.model_dump(mode="json", exclude_none=True)
         return json.dumps({**data, "failed_segments": self.failed_segments}, indent=2)
 
-    @property
-    def partial(self) -> bool:
-        return self.success_count < self.total_segments
-
     def summary(self) -> str:
         """One line for a progress bar, a queue card or a terminal."""
         text = f"{self.success_count} of {self.total_segments} segments rendered"
