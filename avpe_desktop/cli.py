@@ -38,6 +38,8 @@ from avpe_desktop.domain import (
     Format,
     Job,
     JobStatus,
+    Project,
+    RenderResult,
     RenderSettings,
     Resolution,
     StepKind,
@@ -50,6 +52,7 @@ from avpe_desktop.input_files import describe_os_error
 from avpe_desktop.media.ffmpeg import MediaError
 from avpe_desktop.media.images import ImageRejectedError
 from avpe_desktop.pipeline.export import export_file_name, export_video
+from avpe_desktop.pipeline.outcome import failed_steps, partial_note, retry_report, segments_text
 from avpe_desktop.pipeline.progress import ProgressEvent, Stage
 from avpe_desktop.pipeline.queue import UNFINISHED, QueueError, RenderQueue
 from avpe_desktop.pipeline.screenwriter import write_script
@@ -231,6 +234,11 @@ def _render_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-merge", action="store_true", help="keep the segments separate")
     parser.add_argument("--crossfade", type=float, help="seconds of crossfade between segments")
     parser.add_argument("--json", action="store_true", help="print the seed's result JSON")
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="render even when the same script is already rendered with these settings",
+    )
 
 
 def _export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -250,16 +258,30 @@ def _export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser
     export.add_argument(
         "-o", "--output", type=Path, help="a folder or a file (default: '<title> 9x16.mp4' here)"
     )
+    export.add_argument(
+        "--partial",
+        action="store_true",
+        help="export even though the last render missed segments (the file is named partial)",
+    )
     export.set_defaults(handler=_export)
 
 
 def _export(ctx: AppContext, args: argparse.Namespace) -> int:
     project = find_project(ctx.library, args.project)
+    latest = next(iter(ctx.library.list_jobs(project_id=project.id)), None)
+    partial = latest.result if latest and latest.status is JobStatus.PARTIAL else None
+    if latest is not None and partial is not None and not args.partial:
+        print(
+            f"avpe: {partial_note(partial)} Retry the failed segments first "
+            f"(avpe jobs retry {latest.id[:8]}), or add --partial to export it anyway.",
+            file=sys.stderr,
+        )
+        return 1
     rendered = project.settings
     aspect = AspectRatio(args.aspect_ratio or rendered.aspect_ratio)
     destination = args.output or Path.cwd()
     if destination.is_dir() or not destination.suffix:
-        destination = destination / export_file_name(project.title, aspect)
+        destination = destination / export_file_name(project.title, aspect, partial)
     out = asyncio.run(
         export_video(
             project,
@@ -493,11 +515,23 @@ def _render_content(
     brief: Brief | None,
 ) -> int:
     settings = _render_settings(ctx, args)
+    printer = _ProgressPrinter(sys.stderr)
+    queue = _queue(ctx, args, printer, engine)
+    wanted = Project(
+        title=content.title, folder="", character_id=character.id, brief=brief, content=content
+    )
+    rendered = None if args.again else queue.already_rendered(wanted, settings)
+    if rendered is not None:
+        print(
+            f"avpe: '{content.title}' is already rendered exactly like this (job "
+            f"{rendered.id[:8]}, {rendered.created_at.astimezone():%Y-%m-%d %H:%M}); nothing "
+            "was rendered. Add --again to render it once more.",
+            file=sys.stderr,
+        )
+        return _report_job(ctx, args, rendered)
     project, _layout = create_project(
         ctx.library, ctx.workspace, content, settings, character.id, brief
     )
-    printer = _ProgressPrinter(sys.stderr)
-    queue = _queue(ctx, args, printer, engine)
     job = queue.submit(project, settings)
     if job.cost_estimate_usd:
         print(f"Estimated cost: ${job.cost_estimate_usd:.2f}", file=sys.stderr)
@@ -543,19 +577,19 @@ def _run_queue(queue: RenderQueue, work: Coroutine[Any, Any, T]) -> T:
 def _report_job(ctx: AppContext, args: argparse.Namespace, job: Job) -> int:
     result = job.result
     if getattr(args, "json", False) and result is not None:
-        print(result.model_dump_json(indent=2, exclude_none=True))
+        print(result.to_json())
     elif result is not None:
         layout = ProjectLayout.from_relative(
             ctx.workspace, ctx.library.get_project(job.project_id).folder
         )
-        _print_result_summary(
-            layout,
-            result.merged_video.path if result.merged_video else None,
-            result.success_count,
-            result.total_segments,
-            result.errors,
+        _print_result_summary(layout, result)
+    if job.status is JobStatus.PARTIAL and result is not None and result.errors:
+        print(
+            f"avpe: job {job.id[:8]}: {job.error} `avpe jobs retry {job.id[:8]}` renders "
+            f"{segments_text(result.failed_segments)} again, reusing everything else.",
+            file=sys.stderr,
         )
-    if job.error:
+    elif job.error:
         print(f"avpe: job {job.id[:8]} {job.status.value}: {job.error}", file=sys.stderr)
     if job.status is JobStatus.QUEUED:
         print(
@@ -642,8 +676,17 @@ def _jobs_retry(ctx: AppContext, args: argparse.Namespace) -> int:
     queue = _queue(ctx, args, printer)
     if not _agreed_to_redo(queue, [job], args.yes):
         return EXIT_USER_ERROR
+    retried = failed_steps(ctx.library.list_steps(job.id))
+    if retried:
+        print(
+            f"Retrying {segments_text(retried)} of '{job.extra.get('title', '')}'; everything "
+            "else is reused.",
+            file=sys.stderr,
+        )
     job = _run_queue(queue, queue.retry_failed(job.id))
     printer.close()
+    for line in retry_report(retried, job):
+        print(line)
     return _report_job(ctx, args, job)
 
 
@@ -670,14 +713,15 @@ def _agreed_to_redo(queue: RenderQueue, jobs: list[Job], yes: bool) -> bool:
     return True
 
 
-def _print_result_summary(
-    layout: ProjectLayout, merged: str | None, ok: int, total: int, errors: dict[int, str]
-) -> None:
-    print(f"{ok} of {total} segments rendered in {layout.root}")
-    for number, message in sorted(errors.items()):
+def _print_result_summary(layout: ProjectLayout, result: RenderResult) -> None:
+    print(f"{result.success_count} of {result.total_segments} segments rendered in {layout.root}")
+    for number, message in sorted(result.errors.items()):
         print(f"  segment {number} failed: {message}")
-    if merged:
-        print(merged)
+    merged = result.merged_video
+    if merged is not None and merged.path and merged.partial:
+        print(f"Partial video, without {segments_text(result.failed_segments)}: {merged.path}")
+    elif merged is not None and merged.path:
+        print(merged.path)
 
 
 def _brief(args: argparse.Namespace, character: Character, idea: str) -> Brief:

@@ -20,9 +20,11 @@ def create_project(
     brief: Brief | None = None,
 ) -> tuple[Project, ProjectLayout]:
     """The script is also written as the seed's JSON in the folder, so the folder alone is
-    enough to render the project again elsewhere. A title already in the library is made
-    distinguishable first, so the queue and the library never show two identical names."""
-    taken = {p.title for p in library.list_projects()}
+    enough to render the project again elsewhere. A title another script in the library has
+    is made distinguishable first, so the queue and the library never show two different
+    videos under one name; the same script from the same brief rendered again keeps its
+    title (its thumbnail, which shows the title, is then reused, not paid for again)."""
+    taken = {p.title for p in library.list_projects() if (p.content, p.brief) != (content, brief)}
     title = distinct_title(content.title, taken, brief)
     if title != content.title:
         content = content.model_copy(update={"title": title})

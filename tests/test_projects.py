@@ -10,14 +10,14 @@ from avpe_desktop.projects import create_project, distinct_title
 from avpe_desktop.storage.sqlite_library import SqliteLibrary
 
 
-def content(title: str) -> Content:
+def content(title: str, action: str = "Nib waves") -> Content:
     frame = "Wide shot in a leafy park, in bright daylight: a calm Nib, in the centre of the frame."
     segment = Segment(
         segment=1,
         first_frame_description=frame,
         last_frame_description=frame.replace("centre", "left"),
         scene="Nib in the park",
-        action="Nib waves",
+        action=action,
         camera="Static shot",
     )
     return Content(title=title, segments=[segment])
@@ -52,15 +52,30 @@ def test_same_idea_twice_gets_a_number_only_as_a_last_resort(tmp_path: Path) -> 
         b = brief("Nib goes to the beach")
         titles = [
             create_project(
-                library, tmp_path, content("Nib Goes to the Beach"), RenderSettings(), None, b
+                library,
+                tmp_path,
+                content("Nib Goes to the Beach", action),
+                RenderSettings(),
+                None,
+                b,
             )[0].title
-            for _ in range(3)
+            for action in ("Nib waves", "Nib jumps", "Nib naps")
         ]
     assert titles == [
         "Nib Goes to the Beach",
         "Nib Goes to the Beach · 2",
         "Nib Goes to the Beach · 3",
     ]
+
+
+def test_the_same_script_rendered_again_keeps_its_title(tmp_path: Path) -> None:
+    """It is the same video: a new title would change its thumbnail, paid for again."""
+    with SqliteLibrary(tmp_path / "library.sqlite3") as library:
+        script = content("Nib Goes to the Beach")
+        first, _ = create_project(library, tmp_path, script, RenderSettings())
+        again, layout = create_project(library, tmp_path, script, RenderSettings())
+    assert again.title == first.title == "Nib Goes to the Beach"
+    assert again.folder != first.folder and layout.root.name.endswith("(2)")
 
 
 def test_titles_are_compared_without_case_and_kept_within_the_limit() -> None:

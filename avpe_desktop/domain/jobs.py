@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -66,6 +67,9 @@ class MergedVideo(Model):
     output_filename: str | None = None
     path: str | None = None
     error: str | None = None
+    partial: bool = False
+    """Merged from only the segments that rendered, under a name that says so: a video that
+    misses segments must never pass for the whole one."""
 
 
 class RenderResult(Model):
@@ -77,6 +81,23 @@ class RenderResult(Model):
     merged_video: MergedVideo | None = None
     thumbnail: str | None = None
     errors: dict[int, str] = Field(default_factory=dict)
+
+    @property
+    def failed_segments(self) -> list[int]:
+        return sorted(self.errors)
+
+    def to_json(self) -> str:
+        """The seed's response plus `failed_segments`, so a script sees which to retry."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        return json.dumps({**data, "failed_segments": self.failed_segments}, indent=2)
+
+    def summary(self) -> str:
+        """One line for a progress bar, a queue card or a terminal."""
+        text = f"{self.success_count} of {self.total_segments} segments rendered"
+        merged = self.merged_video
+        if merged is not None and merged.success:
+            text += "; partial video merged" if merged.partial else "; merged video ready"
+        return text
 
 
 class Job(Model):

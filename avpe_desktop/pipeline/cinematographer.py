@@ -150,7 +150,7 @@ class _Render:
                 paths.append(outcome)
         merged = None
         if self.settings.auto_merge:
-            merged = await postprocess.finish(paths, self.layout, self.settings)
+            merged = await postprocess.finish(paths, len(segments), self.layout, self.settings)
             self.tracker.finished(
                 Stage.MERGE,
                 "Merged the segments" if merged.success else f"Merge failed: {merged.error}",
@@ -166,7 +166,7 @@ class _Render:
             thumbnail=thumbnail,
             errors=errors,
         )
-        self.tracker.complete(_summary(result))
+        self.tracker.complete(result.summary())
         return result
 
     # Keyframes and thumbnail ------------------------------------------------------------------
@@ -347,10 +347,3 @@ class _Render:
         if self.cancelled():
             raise JobCancelledError
         self.budget.check(self.ledger.spent(), cost, what)
-
-
-def _summary(result: RenderResult) -> str:
-    text = f"{result.success_count} of {result.total_segments} segments rendered"
-    if result.merged_video and result.merged_video.success:
-        text += "; merged video ready"
-    return text

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from avpe_desktop.domain import AspectRatio, Project
+from avpe_desktop.domain import AspectRatio, Project, RenderResult
 from avpe_desktop.domain.settings import ExportSize, ReframeMode
 from avpe_desktop.media.merge import merge_videos
 from avpe_desktop.media.probe import probe
@@ -22,10 +22,12 @@ from avpe_desktop.storage.layout import MAX_FOLDER_BYTES, ProjectLayout, safe_fo
 from avpe_desktop.workers import run_in_thread
 
 
-def export_file_name(title: str, aspect: AspectRatio) -> str:
+def export_file_name(title: str, aspect: AspectRatio, partial: RenderResult | None = None) -> str:
     """`<title> 9x16.mp4`: exports in different ratios sit side by side instead of one
-    overwriting the other, and the name says which is which."""
-    suffix = f" {aspect.value.replace(':', 'x')}.mp4"
+    overwriting the other, and the name says which is which; a partial video says so too
+    (`<title> 9x16 partial 2 of 3.mp4`)."""
+    mark = f" partial {partial.success_count} of {partial.total_segments}" if partial else ""
+    suffix = f" {aspect.value.replace(':', 'x')}{mark}.mp4"
     return safe_folder_name(title, MAX_FOLDER_BYTES - len(suffix)) + suffix
 
 

@@ -22,41 +22,54 @@ log = logging.getLogger(__name__)
 
 
 async def finish(
-    paths: Sequence[str], layout: ProjectLayout, settings: RenderSettings
+    paths: Sequence[str], total: int, layout: ProjectLayout, settings: RenderSettings
 ) -> MergedVideo:
     """Merges the clips (stream copy when they match, else a re-encode with the optional
     crossfade) and, for 1:1 and 4:5, reframes the merge from the generated ratio. A failure
-    is reported in the result; the individual clips stay listed beside it."""
+    is reported in the result; the individual clips stay listed beside it.
+
+    When segments are missing the merge is named partial (`..._partial_2_of_3.mp4`) and the
+    whole video's name is left alone. Earlier partial merges (and their reframed copies) are
+    removed once a newer merge replaces them, so a stale one is never found and watched."""
     if not paths:
         return MergedVideo(success=False, error="no segment video was produced")
-    target = layout.merged_video
+    partial = len(paths) < total
+    merged = layout.partial_video(len(paths), total) if partial else layout.merged_video
+    target = merged
     try:
         await run_in_thread(
-            merge_videos, paths, target, crossfade_seconds=settings.crossfade_seconds
+            merge_videos, paths, merged, crossfade_seconds=settings.crossfade_seconds
         )
         if not settings.aspect_ratio.is_generated:
-            target = await export_aspect(layout, settings.aspect_ratio, settings)
+            target = await export_aspect(layout, settings.aspect_ratio, settings, merged)
+        await run_in_thread(_remove_partial_merges, layout, merged)
     except (MediaError, OSError, ValueError) as exc:
         log.warning("Merge failed: %s", exc)
-        return MergedVideo(success=False, error=str(exc))
-    return MergedVideo(success=True, output_filename=target.stem, path=str(target))
+        return MergedVideo(success=False, error=str(exc), partial=partial)
+    return MergedVideo(success=True, output_filename=target.stem, path=str(target), partial=partial)
 
 
 async def export_aspect(
-    layout: ProjectLayout, aspect: AspectRatio, settings: RenderSettings
+    layout: ProjectLayout,
+    aspect: AspectRatio,
+    settings: RenderSettings,
+    merged: Path | None = None,
 ) -> Path:
-    """The merged video in another aspect ratio, at the platform's size for it, beside it
-    (`..._complete_4x5.mp4`)."""
-    out = layout.reframed_video(aspect.value)
+    """A merged video (the whole one unless another is given) in another aspect ratio, at the
+    platform's size for it, beside it (`..._complete_4x5.mp4`)."""
+    source = merged or layout.merged_video
+    out = layout.reframed_video(aspect.value, source)
     await run_in_thread(
-        reframe_video,
-        layout.merged_video,
-        out,
-        aspect,
-        mode=settings.reframe,
-        size=aspect.platform_size,
+        reframe_video, source, out, aspect, mode=settings.reframe, size=aspect.platform_size
     )
     return out
+
+
+def _remove_partial_merges(layout: ProjectLayout, keep: Path) -> None:
+    for path in layout.partial_videos():
+        if path != keep:
+            for stale in (path, *path.parent.glob(f"{path.stem}_*.mp4")):
+                stale.unlink(missing_ok=True)
 
 
 def cleanup_frames(layout: ProjectLayout) -> None:

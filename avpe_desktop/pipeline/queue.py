@@ -42,12 +42,13 @@ from avpe_desktop.engines.base import Engine, EngineError
 from avpe_desktop.input_files import describe_os_error
 from avpe_desktop.media.ffmpeg import MediaError
 from avpe_desktop.pipeline.costs import JobCancelledError, estimate, prices
+from avpe_desktop.pipeline.outcome import failure_text
 from avpe_desktop.pipeline.progress import ProgressCallback, ignore_progress
 from avpe_desktop.pipeline.redo import RedoPlan, plan_redo
 from avpe_desktop.pipeline.steps import Ledger, read_verified, sha256_hex
 from avpe_desktop.storage.atomic import atomic_write_bytes, atomic_write_text
 from avpe_desktop.storage.layout import ProjectLayout
-from avpe_desktop.storage.repository import LibraryRepository
+from avpe_desktop.storage.repository import LibraryRepository, NotFoundError
 
 if TYPE_CHECKING:
     from avpe_desktop.pipeline.cinematographer import RenderInputs
@@ -63,6 +64,8 @@ CANCELLED_MESSAGE = "Cancelled; finished results were kept."
 RUNNER_KEYS = ("runner_pid", "runner_host")
 CHARACTER_SNAPSHOT = "the character image"
 CONTENT_JSON = "content.json"
+RENDER_INPUTS = ("content", "character_sha256", "character_description", "creature_language")
+"""What a job renders besides its settings and engine; equal ones make identical videos."""
 
 CANCEL_CHECK_SECONDS = 1.0
 """How often, at most, a running job's saved status is read to notice a cancel written by
@@ -115,6 +118,40 @@ class RenderQueue:
     ) -> Job:
         """Queues a render of the project as it is now and returns the saved QUEUED job,
         with its cost estimate. Nothing is paid until the job runs."""
+        job, png = self._request(project, settings, engine)
+        layout = self.layout(project).ensure()
+        snapshot = layout.step_result(f"character-{job.extra['character_sha256']}", ".png")
+        if not snapshot.is_file():
+            atomic_write_bytes(snapshot, png)
+        job.extra["character_image"] = str(snapshot)
+        self.library.save_job(job)
+        return job
+
+    def already_rendered(
+        self, project: Project, settings: RenderSettings | None = None, engine: str | None = None
+    ) -> Job | None:
+        """The finished job (of any project) that rendered exactly what submitting this
+        would (the same script, character image, voice, settings and engine) and whose
+        videos are all still on disk; None when a render would make anything new. Rendering
+        it again would reuse every result and only add an identical job."""
+        wanted, _png = self._request(project, settings, engine)
+        for job in self.library.list_jobs({JobStatus.DONE}):
+            if job.engine != wanted.engine or job.settings != wanted.settings:
+                continue
+            if any(job.extra.get(key) != wanted.extra[key] for key in RENDER_INPUTS):
+                continue
+            try:
+                layout = self.layout(self.library.get_project(job.project_id))
+            except (NotFoundError, ValueError):
+                continue
+            if job.result is not None and not _missing_outputs(job, layout):
+                return job
+        return None
+
+    def _request(
+        self, project: Project, settings: RenderSettings | None, engine: str | None
+    ) -> tuple[Job, bytes]:
+        """The job a render of the project would be, unsaved, with the character image."""
         if project.character_id is None:
             raise QueueError(f"Project '{project.title}' has no character to render.")
         settings = settings or project.settings
@@ -127,11 +164,6 @@ class RenderQueue:
                 f"{character.name}'s image is missing from the library folder: remove "
                 f"{character.name} and add the image again."
             ) from exc
-        layout = self.layout(project).ensure()
-        digest = sha256_hex(png)
-        snapshot = layout.step_result(f"character-{digest}", ".png")
-        if not snapshot.is_file():
-            atomic_write_bytes(snapshot, png)
         voice = (
             project.brief.creature_language
             if project.brief
@@ -145,14 +177,12 @@ class RenderQueue:
             extra={
                 "title": project.title,
                 "content": project.content.model_dump(mode="json"),
-                "character_image": str(snapshot),
-                "character_sha256": digest,
+                "character_sha256": sha256_hex(png),
                 "character_description": character.details.video_prompt_description,
                 "creature_language": voice,
             },
         )
-        self.library.save_job(job)
-        return job
+        return job, png
 
     def layout(self, project: Project) -> ProjectLayout:
         return ProjectLayout.from_relative(self.workspace, project.folder)
@@ -409,11 +439,10 @@ def _outcome(result: RenderResult, ledger: Ledger) -> tuple[JobStatus, str | Non
     merge_failed = merged is not None and not merged.success
     if result.success_count == result.total_segments and not merge_failed and not skipped:
         return JobStatus.DONE, None
-    if skipped:
-        error: str | None = skipped[0]
-    elif result.errors:
-        number, message = min(result.errors.items())
-        error = f"Segment {number}: {message}"
+    if result.errors:
+        error: str | None = failure_text(result)
+    elif skipped:
+        error = skipped[0]
     elif merge_failed and merged is not None:
         error = f"The merge failed: {merged.error}"
     else:

@@ -8,6 +8,7 @@ Titles come from people and AI models: every name derived from one is made safe 
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -146,6 +147,17 @@ class ProjectLayout:
     def merged_video(self) -> Path:
         return self.root / f"{self.stem}_complete.mp4"
 
+    def partial_video(self, rendered: int, total: int) -> Path:
+        """The merge of a render that lost segments, e.g. `..._partial_2_of_3.mp4`: named so
+        that nobody takes it for the whole video."""
+        return self.root / f"{self.stem}_partial_{rendered}_of_{total}.mp4"
+
+    def partial_videos(self) -> list[Path]:
+        """Partial merges on disk, newest first."""
+        pattern = re.compile(re.escape(self.stem) + r"_partial_\d+_of_\d+\.mp4")
+        found = [path for path in self.root.glob("*.mp4") if pattern.fullmatch(path.name)]
+        return sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
+
     @property
     def content_json(self) -> Path:
         return self.root / "content.json"
@@ -158,9 +170,11 @@ class ProjectLayout:
     def step_result(self, key: str, suffix: str) -> Path:
         return self.steps_dir / f"{key}{suffix}"
 
-    def reframed_video(self, aspect: str) -> Path:
-        """The merged video reframed to another aspect ratio, e.g. `..._complete_4x5.mp4`."""
-        return self.root / f"{self.stem}_complete_{aspect.replace(':', 'x')}.mp4"
+    def reframed_video(self, aspect: str, merged: Path | None = None) -> Path:
+        """A merged video (the whole one unless another is given) reframed to another aspect
+        ratio beside it, e.g. `..._complete_4x5.mp4`."""
+        source = merged or self.merged_video
+        return source.with_name(f"{source.stem}_{aspect.replace(':', 'x')}.mp4")
 
     def segment_video(self, segment: int) -> Path:
         return self.videos_dir / f"{self.stem}_segment_{_segment_number(segment)}.mp4"

@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from avpe_desktop.context import AppContext
-from avpe_desktop.domain import AspectRatio, Project, frame_size
+from avpe_desktop.domain import AspectRatio, Project, RenderResult, frame_size
 from avpe_desktop.domain.settings import ExportChoices
 from avpe_desktop.media.reframe import output_size
 from avpe_desktop.pipeline.export import export_file_name, export_video
+from avpe_desktop.pipeline.outcome import partial_note
 from avpe_desktop.storage.layout import ProjectLayout
 from avpe_desktop.ui.async_tools import TaskRunner
 from avpe_desktop.ui.resources import icon
@@ -45,13 +46,17 @@ class ExportDialog(QDialog):
         layout: ProjectLayout,
         ctx: AppContext,
         parent: QWidget | None = None,
+        partial: RenderResult | None = None,
     ) -> None:
+        """`partial` is the render's result when segments are missing: the dialog says so
+        and names the file partial."""
         super().__init__(parent)
         self.setWindowTitle("Export video")
         self.setMinimumWidth(540)
         self._project = project
         self._layout = layout
         self._ctx = ctx
+        self._partial = partial
         self._runner = TaskRunner(self._problem, self)
         self._runner.busyChanged.connect(self._set_busy)
         self.exported: Path | None = None
@@ -79,7 +84,7 @@ class ExportDialog(QDialog):
         self.crossfade_spin.setSuffix(" s")
         self.crossfade_spin.setValue(rendered.crossfade_seconds)
         folder = Path(remembered.folder) if remembered.folder else default_folder()
-        self._file_name = export_file_name(project.title, self.aspect)
+        self._file_name = export_file_name(project.title, self.aspect, partial)
         self.destination_edit = QLineEdit(str(folder / self._file_name))
         browse = QPushButton(icon("folder"), "Browse…")
         browse.clicked.connect(self._browse)
@@ -107,6 +112,8 @@ class ExportDialog(QDialog):
         )
         self.status.setObjectName("hint")
         self.status.setWordWrap(True)
+        if partial is not None:
+            self._problem(f"{partial_note(partial)} The failed ones are left out.")
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setFixedHeight(6)
@@ -198,7 +205,7 @@ class ExportDialog(QDialog):
         current = Path(self.destination_edit.text().strip())
         if current.name != self._file_name:
             return
-        self._file_name = export_file_name(self._project.title, self.aspect)
+        self._file_name = export_file_name(self._project.title, self.aspect, self._partial)
         self.destination_edit.setText(str(current.with_name(self._file_name)))
 
     def _describe_sizes(self) -> None:

@@ -9,10 +9,19 @@ when first opened: export brings OpenCV and numpy, which the first screen has no
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDesktopServices,
+    QKeySequence,
+    QShowEvent,
+    QUndoGroup,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -28,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from avpe_desktop.config import EngineChoice
 from avpe_desktop.context import AppContext
-from avpe_desktop.domain import Brief, Character, Content, JobStatus, Project
+from avpe_desktop.domain import Brief, Character, Content, Job, JobStatus, Project, RenderResult
 from avpe_desktop.engines.registry import resolve_choice
 from avpe_desktop.pipeline.screenwriter import write_script
 from avpe_desktop.projects import create_project
@@ -38,7 +47,16 @@ from avpe_desktop.ui.library_view import LibraryView
 from avpe_desktop.ui.new_video_dialog import NewVideoDialog
 from avpe_desktop.ui.project_document import ProjectDocument
 from avpe_desktop.ui.project_view import ProjectView
-from avpe_desktop.ui.queue_panel import QueuePanel
+from avpe_desktop.ui.queue_panel import QueuePanel, format_when
+from avpe_desktop.ui.render_questions import (
+    EXPORT_PARTIAL,
+    OPEN_VIDEO,
+    RENDER_AGAIN,
+    RETRY_FAILED,
+    ask,
+    partial_text,
+    render_again_text,
+)
 from avpe_desktop.ui.render_queue import JobView, QueueController
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.services import Services
@@ -67,6 +85,8 @@ class MainWindow(QMainWindow):
         self.ready = False
         """True once `start` has run: the library is listed and interrupted renders resumed."""
         self._closing = False
+        self.question: QMessageBox | None = None
+        """The last question asked before a render or an export (answered by its buttons)."""
         self.engine_name = "offline"
         self._window_state = QSettings(
             str(ctx.dirs.config / "window.ini"), QSettings.Format.IniFormat
@@ -85,6 +105,7 @@ class MainWindow(QMainWindow):
         self.project_view = ProjectView(self.services, self.undo_action, self.redo_action)
         self.project_view.renderRequested.connect(self.render_project)
         self.project_view.exportRequested.connect(self.export_project)
+        self.project_view.retryRequested.connect(self.retry_failed_segments)
         self.no_project = QLabel(
             "No project open. Start one with New video, or open a recent "
             "project from the File menu."
@@ -116,6 +137,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.queue_dock], [400], Qt.Orientation.Horizontal)
         self.queue_dock.hide()  # until the first render, unless the saved state says otherwise
         self.queue.outputsChanged.connect(self._render_outputs_changed)
+        self.queue.jobChanged.connect(self._show_partial)
         self.queue.jobFinished.connect(self._render_finished)
 
         self.engine_label = QLabel()
@@ -351,8 +373,10 @@ class MainWindow(QMainWindow):
         self.undo_group.setActiveStack(document.undo_stack)
         self.project_view.set_document(document)
         latest = self.queue.latest(project.id)
+        self.project_view.partial_notice.show_result(None, retrying=False)
         if latest is not None:
             self.project_view.show_render_state(latest.failed_segments)
+            self._show_partial(latest)
         self.setWindowTitle(f"{project.title} — AVPE Desktop")
         self._save_label.setText("")
         self.show_project()
@@ -371,10 +395,49 @@ class MainWindow(QMainWindow):
             self.banner.show_error("This project is already rendering; see the render queue.")
             return None
         try:
-            return self._submit_render(document)
+            self.project_view.inspector.commit_pending()
+            rendered = self.queue.already_rendered(document.project, self.ctx.settings.render)
+            if rendered is None:
+                return self._submit_render(document)
         except Exception as exc:
             report(exc, self.banner.show_error)
             return None
+        self.question = ask(
+            self,
+            "Already rendered",
+            render_again_text(document.project.title, format_when(rendered.created_at)),
+            [
+                (RENDER_AGAIN, lambda: self._render_anyway(document)),
+                (OPEN_VIDEO, lambda: self._open_video(rendered)),
+            ],
+        )
+        return None
+
+    def _render_anyway(self, document: ProjectDocument) -> None:
+        if document is not self.document:
+            return
+        try:
+            self._submit_render(document)
+        except Exception as exc:
+            report(exc, self.banner.show_error)
+
+    def _open_video(self, job: Job) -> None:
+        """In the system's player: the merged video, or the folder when there is none."""
+        merged = job.result.merged_video if job.result is not None else None
+        try:
+            target = Path(merged.path) if merged and merged.path else self.queue.layout(job).root
+        except Exception as exc:
+            report(exc, self.banner.show_error)
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+
+    def retry_failed_segments(self) -> None:
+        """The open project's latest render, again for its failed segments only."""
+        document = self.document
+        latest = self.queue.latest(document.project.id) if document is not None else None
+        if latest is not None:
+            self.queue.retry(latest)
+            self.queue_dock.show()
 
     def _submit_render(self, document: ProjectDocument) -> JobView:
         """The job keeps a snapshot of the script and the character as they are now, so
@@ -396,12 +459,26 @@ class MainWindow(QMainWindow):
         if document is not None and self.queue.latest(document.project.id) is job:
             self.project_view.show_render_state(job.failed_segments)
 
+    def _show_partial(self, job: JobView) -> None:
+        """The open project's latest render, when it lost segments, says so over the
+        preview (and not while another render of it runs: its result is not known yet)."""
+        document = self.document
+        if document is None or self.queue.latest(document.project.id) is not job:
+            return
+        partial = job.status is JobStatus.PARTIAL or bool(job.retrying)
+        result = job.job.result if partial else None
+        self.project_view.partial_notice.show_result(result, retrying=bool(job.retrying))
+
     def _render_finished(self, job: JobView) -> None:
         if self._closing:  # a paused job is left unfinished, not news to report
             if not self.queue.running:
                 self.close()
             return
-        if job.status is JobStatus.DONE:
+        if job.retry_report:
+            again = job.status is not JobStatus.DONE
+            shown = self.banner.show_error if again else self.banner.show_info
+            shown(f"'{job.title}': {' '.join(job.retry_report)}")
+        elif job.status is JobStatus.DONE:
             self.banner.show_info(f"'{job.title}': {job.message.lower()}.")
         elif not job.status.finished:  # resume left it alone: a live process is on it
             self.banner.show_info(
@@ -418,9 +495,30 @@ class MainWindow(QMainWindow):
             return None
         self.project_view.inspector.commit_pending()
         document.flush()
+        latest = self.queue.latest(document.project.id)
+        partial = latest is not None and latest.status is JobStatus.PARTIAL
+        result = latest.job.result if latest is not None and partial else None
+        if result is None or not result.failed_segments:
+            return self._open_export(document, None)
+        self.question = ask(
+            self,
+            "Some segments failed",
+            partial_text(document.project.title, result),
+            [
+                (RETRY_FAILED, self.retry_failed_segments),
+                (EXPORT_PARTIAL, lambda: self._open_export(document, result)),
+            ],
+        )
+        return None
+
+    def _open_export(
+        self, document: ProjectDocument, partial: RenderResult | None
+    ) -> ExportDialog | None:
+        if document is not self.document:
+            return None
         from avpe_desktop.ui.export_dialog import ExportDialog
 
-        dialog = ExportDialog(document.project, document.layout, self.ctx, self)
+        dialog = ExportDialog(document.project, document.layout, self.ctx, self, partial=partial)
         dialog.accepted.connect(lambda: self.banner.show_info(f"Exported to {dialog.exported}."))
         dialog.open()
         return dialog

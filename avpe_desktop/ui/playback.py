@@ -128,7 +128,8 @@ class VideoSurface(QWidget):
 
 
 class PreviewPlayer(QWidget):
-    """Sources are the files that exist: the whole video once merged, and each segment."""
+    """Sources are the files that exist: the whole video once merged (or a merge missing
+    failed segments, listed as partial), and each segment."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -200,6 +201,10 @@ class PreviewPlayer(QWidget):
         sources: list[tuple[str, Path, Path]] = []
         if layout.merged_video.exists():
             sources.append(("Whole video", layout.merged_video, layout.first_frame(1)))
+        # A merge without the failed segments: never to be listed as the whole video.
+        sources += [
+            ("Partial video", path, layout.first_frame(1)) for path in layout.partial_videos()
+        ]
         for segment in content.segments:
             path = layout.segment_video(segment.segment)
             if path.exists():

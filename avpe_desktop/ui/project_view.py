@@ -25,6 +25,7 @@ from avpe_desktop.ui.inspector import Inspector
 from avpe_desktop.ui.new_video_dialog import FORMAT_NAMES
 from avpe_desktop.ui.preview import PlaybackUnavailable, create_preview
 from avpe_desktop.ui.project_document import ProjectDocument
+from avpe_desktop.ui.render_questions import PartialNotice
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.services import Services
 from avpe_desktop.ui.timeline import TimelineView
@@ -55,6 +56,7 @@ def _tool(name: str, text: str, tip: str, slot: Callable[[], None]) -> QToolButt
 class ProjectView(QWidget):
     renderRequested = Signal()  # noqa: N815 (Qt naming)
     exportRequested = Signal()  # noqa: N815
+    retryRequested = Signal()  # noqa: N815
 
     def __init__(
         self,
@@ -133,6 +135,8 @@ class ProjectView(QWidget):
         self.timeline = TimelineView()
         self.timeline.currentChanged.connect(self._segment_selected)
         self.timeline.activated.connect(lambda i: self.preview.play_segment(i + 1))
+        self.partial_notice = PartialNotice()
+        self.partial_notice.retryRequested.connect(self.retryRequested)
         self.inspector = Inspector()
         self.inspector.fieldEdited.connect(self.edit_field)
         self._preview: PreviewPlayer | PlaybackUnavailable | None = None
@@ -149,6 +153,7 @@ class ProjectView(QWidget):
         layout.addLayout(header)
         layout.addLayout(tools)
         layout.addWidget(self.timeline)
+        layout.addWidget(self.partial_notice)
         layout.addWidget(lower, 1)
 
     @property

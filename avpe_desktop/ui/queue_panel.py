@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from avpe_desktop.domain import JobStatus
+from avpe_desktop.pipeline.outcome import counted
 from avpe_desktop.ui.errors import report
 from avpe_desktop.ui.render_queue import JobView, QueueController
 from avpe_desktop.ui.resources import icon
@@ -29,13 +30,13 @@ _STATE_NAMES = {
     JobStatus.QUEUED: ("Queued", ""),
     JobStatus.RUNNING: ("Rendering", ""),
     JobStatus.DONE: ("Done", "done"),
-    JobStatus.PARTIAL: ("Partly done", "failed"),
     JobStatus.FAILED: ("Failed", "failed"),
     JobStatus.CANCELLED: ("Cancelled", "cancelled"),
 }
 _INTERRUPTED = ("Interrupted", "cancelled")
 _ELSEWHERE = ("Rendering elsewhere", "")
 _STOPPING = ("Stopping", "cancelled")
+_RETRYING = ("Retrying", "")
 
 
 def format_eta(seconds: float | None) -> str:
@@ -63,11 +64,16 @@ def format_when(moment: datetime, now: datetime | None = None) -> str:
 
 def state_name(view: JobView) -> tuple[str, str]:
     """A job nobody runs that is still QUEUED or RUNNING was interrupted (a crash or a
-    quit)."""
+    quit). One that lost segments says how many: it is never simply "Done"."""
     if view.elsewhere:
         return _STOPPING if view.status.finished else _ELSEWHERE
     if not view.active and not view.status.finished:
         return _INTERRUPTED
+    if view.active and view.retrying:
+        return _RETRYING
+    if view.status is JobStatus.PARTIAL:
+        failed = len(view.failed_segments)
+        return (f"{counted(failed, 'segment')} failed" if failed else "Partly done"), "failed"
     return _STATE_NAMES[view.status]
 
 

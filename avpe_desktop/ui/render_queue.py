@@ -33,6 +33,7 @@ from avpe_desktop.domain import Job, JobStatus, Project, RenderSettings, Step, S
 from avpe_desktop.domain._base import utc_now
 from avpe_desktop.engines.base import Engine
 from avpe_desktop.engines.registry import create_engine
+from avpe_desktop.pipeline.outcome import failed_steps, retry_report, segments_text
 from avpe_desktop.pipeline.progress import ProgressEvent, Stage
 from avpe_desktop.pipeline.queue import RETRYABLE, RenderQueue, runner_elsewhere
 from avpe_desktop.storage.layout import ProjectLayout
@@ -90,6 +91,10 @@ class JobView:
         """Changes when a step ends or the job does: when new files may be on disk."""
         self._live: ProgressEvent | None = None
         self._clip_progress: dict[int, float] = {}
+        self.retrying: frozenset[int] = frozenset()
+        """The failed segments the run in progress retries; empty for any other run."""
+        self.retry_report: list[str] = []
+        """What the last retry did to each segment it was for, until the next run."""
 
     @property
     def id(self) -> str:
@@ -132,18 +137,25 @@ class JobView:
         """Cancel saved the job while another process runs it."""
         self._stop_asked = saved.updated_at
 
-    def begin(self) -> None:
+    def begin(self, retrying: frozenset[int] = frozenset()) -> None:
         """A run in this app is about to start: forget the last run's live numbers."""
         self.active = True
         self._live = None
         self._clip_progress.clear()
         self.eta_seconds = None
-        self.message = "Waiting for its turn"
+        self.retrying = retrying
+        self.retry_report = []
+        self.message = self._waiting()
 
     def end(self) -> None:
         self.active = False
         self._live = None
         self._clip_progress.clear()
+
+    def _waiting(self) -> str:
+        if self.retrying:
+            return f"Retrying {segments_text(self.retrying)}; everything else is reused"
+        return "Waiting for its turn"
 
     def observe(self, event: ProgressEvent) -> None:
         """Cheap on purpose (it runs for every event); `update` does the reading."""
@@ -196,6 +208,11 @@ class JobView:
         self.cost_spent = round(sum(step.cost_usd for step in steps), 6)
         self.outputs = (job.status, *(step.id for step in steps if step.status in _ENDED))
         live = self._live if self.active else None
+        if self.retrying and not self.active:
+            # The retry is over and this is the job as it left it.
+            finished = job.status.finished
+            self.retry_report = retry_report(self.retrying, job) if finished else []
+            self.retrying = frozenset()
         if job.status is JobStatus.DONE:
             self.fraction = 1.0
         elif live is not None:
@@ -236,15 +253,11 @@ class JobView:
         if live is not None and not job.status.finished:
             return live.message
         if self.active and not job.status.finished:
-            return "Waiting for its turn" if job.status is JobStatus.QUEUED else "Starting"
+            return self._waiting() if job.status is JobStatus.QUEUED else "Starting"
+        if self.retry_report:
+            return " ".join(self.retry_report)
         if job.status is JobStatus.DONE:
-            result = job.result
-            if result is None:
-                return "Done"
-            text = f"{result.success_count} of {result.total_segments} segments rendered"
-            if result.merged_video is not None and result.merged_video.success:
-                text += "; merged video ready"
-            return text
+            return "Done" if job.result is None else job.result.summary()
         if job.status.finished:
             return job.error or job.status.value.capitalize()
         return "Interrupted before it finished; Resume continues it"
@@ -294,7 +307,7 @@ class QueueController(QObject):
     def latest(self, project_id: str) -> JobView | None:
         return next((view for view in self.jobs if view.project_id == project_id), None)
 
-    def layout(self, view: JobView) -> ProjectLayout:
+    def layout(self, view: JobView | Job) -> ProjectLayout:
         """Where the job's files are; read when asked, as the workspace may have moved."""
         return self._core().layout(self._services.ctx.library.get_project(view.project_id))
 
@@ -387,12 +400,19 @@ class QueueController(QObject):
         self._reader.shutdown(wait=False)
 
     def retry(self, view: JobView) -> None:
-        """Runs a failed, partial or cancelled job again; only what is missing is redone."""
+        """Runs a failed, partial or cancelled job again; only what is missing is redone.
+        The card says which segments it retries while it works, and what became of each
+        once it is over."""
         self._refresh(view)  # another process may have started it since the last poll
         if view.elsewhere:
             self.show_error(ELSEWHERE)
         elif view.can_retry:
-            self._run([view], lambda core: core.retry_failed(view.id))
+            retrying = failed_steps(self._services.ctx.library.list_steps(view.id))
+            self._run([view], lambda core: core.retry_failed(view.id), frozenset(retrying))
+
+    def already_rendered(self, project: Project, settings: RenderSettings) -> Job | None:
+        """The finished job that rendered exactly this, its videos still on disk."""
+        return self._core().already_rendered(project, settings)
 
     def resume_unfinished(self) -> list[JobView]:
         """Finishes what a crash or a quit left QUEUED or RUNNING, through the core's
@@ -424,9 +444,14 @@ class QueueController(QObject):
             return engine
         return create_engine(self._services.ctx.settings, name)
 
-    def _run(self, views: list[JobView], work: Callable[[RenderQueue], Awaitable[object]]) -> None:
+    def _run(
+        self,
+        views: list[JobView],
+        work: Callable[[RenderQueue], Awaitable[object]],
+        retrying: frozenset[int] = frozenset(),
+    ) -> None:
         for view in views:
-            view.begin()
+            view.begin(retrying)
             self.jobChanged.emit(view)
 
         async def in_turn() -> None:

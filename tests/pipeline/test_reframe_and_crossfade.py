@@ -1,5 +1,6 @@
-"""Exports in other aspect ratios and the crossfade merge, on small synthetic clips whose
-subject is known: a red disc crossing a quiet backdrop from one edge to the other."""
+"""Exports in other aspect ratios, the crossfade merge and the partial merge's name, on small
+synthetic clips whose subject is known: a red disc crossing a quiet backdrop from one edge to
+the other."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from avpe_desktop.domain import AspectRatio
+from avpe_desktop.domain import AspectRatio, Format, RenderSettings
 from avpe_desktop.media.encode import write_video
 from avpe_desktop.media.merge import merge_videos
 from avpe_desktop.media.probe import iter_frames, probe
 from avpe_desktop.media.reframe import crop_size, reframe_video
+from avpe_desktop.pipeline import postprocess
+from avpe_desktop.storage.layout import ProjectLayout
 
 WIDTH, HEIGHT, FPS = 640, 360, 24.0
 SECONDS = 2.0
@@ -101,3 +104,29 @@ def test_crossfade_merge_shortens_by_one_fade_per_join(tmp_path: Path, clip: Pat
     assert info.duration == pytest.approx(expected, abs=1 / FPS)
     assert info.frame_count == pytest.approx(expected * FPS, abs=1)
     assert info.audio_codec == "aac"
+
+
+async def test_a_merge_missing_segments_is_named_partial_and_gives_way_to_the_whole(
+    clip: Path, tmp_path: Path
+) -> None:
+    layout = ProjectLayout(tmp_path, Format.DAILY_CHARACTER, "Disc").ensure()
+    settings = RenderSettings(aspect_ratio="1:1")
+    clips = [str(clip)] * 3
+
+    partial = await postprocess.finish(clips[:2], 3, layout, settings)
+
+    assert partial.success and partial.partial
+    assert Path(partial.path or "") == layout.reframed_video("1:1", layout.partial_video(2, 3))
+    assert layout.partial_videos() == [layout.partial_video(2, 3)]  # not its reframed copy
+    assert not layout.merged_video.exists()
+    assert probe(layout.partial_video(2, 3)).duration == pytest.approx(2 * SECONDS, abs=0.1)
+
+    whole = await postprocess.finish(clips, 3, layout, settings)
+
+    assert whole.success and not whole.partial
+    assert Path(whole.path or "") == layout.reframed_video("1:1")
+    assert layout.merged_video.is_file() and layout.partial_videos() == []
+    assert sorted(p.name for p in layout.root.glob("*.mp4")) == [
+        "disc_complete.mp4",
+        "disc_complete_1x1.mp4",
+    ]

@@ -20,6 +20,7 @@ from avpe_desktop.engines.local import local_engine
 from avpe_desktop.media.probe import probe
 from avpe_desktop.pipeline.queue import RenderQueue
 from avpe_desktop.ui.main_window import MainWindow
+from avpe_desktop.ui.render_questions import RENDER_AGAIN, answer_button
 from avpe_desktop.ui.render_queue import JobView
 from avpe_desktop.ui.timeline import SegmentStatus
 
@@ -208,7 +209,11 @@ def test_the_panel_lists_earlier_sessions_jobs_newest_first(
     first = open_window()
     sample_project(qtbot, first, segments=2)
     older = render_to_end(qtbot, first)
-    newer = render_to_end(qtbot, first)  # nothing changed, so every step is reused
+    assert first.render_project() is None  # nothing changed: it asks first
+    assert first.question is not None
+    answer_button(first.question, RENDER_AGAIN).click()
+    newer = first.queue.jobs[0]
+    wait_until_ended(qtbot, newer)  # every step is reused
     assert newer.status is JobStatus.DONE
     videos = [s for s in ctx.library.list_steps(newer.id) if s.kind is StepKind.VIDEO]
     assert videos and all(step.cost_usd == 0 and step.attempts == 0 for step in videos)
@@ -259,7 +264,7 @@ def test_a_partly_done_job_shows_its_failed_segment_and_retries_it(
     again = open_window()
 
     card = again.queue_panel.cards[0]
-    assert card.state.text() == "Partly done"
+    assert card.state.text() == "1 segment failed"
     assert card.step.text() == "Segment 2: the clip came back empty"
     assert [bar.objectName() for bar in card.segment_bars] == ["segmentDone", "segmentFailed"]
     assert timeline_statuses(again) == [SegmentStatus.VIDEO, SegmentStatus.FAILED]
