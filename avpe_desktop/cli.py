@@ -49,6 +49,7 @@ from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE, appearance_
 from avpe_desktop.engines.base import Engine, EngineError
 from avpe_desktop.engines.registry import BASE_URL_ENV, create_engine
 from avpe_desktop.input_files import describe_os_error
+from avpe_desktop.log_file import configure_logging, install_handler
 from avpe_desktop.media.ffmpeg import MediaError
 from avpe_desktop.media.images import ImageRejectedError
 from avpe_desktop.pipeline.export import export_file_name, export_video
@@ -798,10 +799,26 @@ class _ProgressPrinter:
 
 
 def _configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(SecretRedactor())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+    """Warnings (everything with --verbose) on stderr, one line each unless --verbose; the
+    log file gets INFO and up with tracebacks, like the desktop app's."""
+    handler = _Console(sys.stderr)
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    console = logging.Formatter if verbose else _OneLineFormatter
+    handler.setFormatter(console("%(levelname)s %(name)s: %(message)s"))
+    install_handler(handler)
+    configure_logging(app_dirs().logs)
+
+
+class _Console(logging.StreamHandler[TextIO]):
+    """The CLI's stderr handler, replaced (not doubled) when `main` runs again."""
+
+
+class _OneLineFormatter(logging.Formatter):
+    """A record's first line: its traceback (a render worker's arrives inside the message)
+    is for the log file, not for a creator's terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).split("\n", 1)[0]
 
 
 def _one_line(exc: BaseException) -> str:

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QApplication
 from avpe_desktop import __version__
 from avpe_desktop.config import APP_AUTHOR, APP_NAME
 from avpe_desktop.context import AppContext
+from avpe_desktop.log_file import configure_logging
 from avpe_desktop.storage.repository import LibraryError
-from avpe_desktop.ui.errors import configure_logging, install_excepthook, report
+from avpe_desktop.ui.errors import install_excepthook, report
 from avpe_desktop.ui.main_window import MainWindow
 from avpe_desktop.ui.resources import icon, theme_qss
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from logging.handlers import RotatingFileHandler
-from pathlib import Path
 from types import TracebackType
 
 from pydantic import ValidationError
@@ -41,8 +39,6 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
 """Failures a creator can cause or fix (bad input, no network, full disk): shown, not logged
 with a traceback."""
 
-LOG_FILE_NAME = "avpe-desktop.log"
-
 
 def readable(exc: BaseException) -> str:
     """One or two sentences; validation errors name the field, never the model internals."""
@@ -57,19 +53,6 @@ def readable(exc: BaseException) -> str:
     else:
         text = str(exc) or f"Something went wrong ({type(exc).__name__})."
     return SecretRedactor.redact(text)
-
-
-def configure_logging(logs_dir: Path) -> Path:
-    """A rotating log file with secrets masked; the console stays quiet for a GUI app."""
-    logs_dir.mkdir(parents=True, exist_ok=True)
-    path = logs_dir / LOG_FILE_NAME
-    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-    handler.addFilter(SecretRedactor())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return path
 
 
 def report(exc: BaseException, notify: Callable[[str], None]) -> None:

@@ -15,9 +15,10 @@ from pytestqt.qtbot import QtBot
 from avpe_desktop.characters import CharacterError
 from avpe_desktop.config import EngineChoice
 from avpe_desktop.engines.base import CredentialsError
+from avpe_desktop.log_file import configure_logging
 from avpe_desktop.secrets import SERVICE, SecretName, SecretRedactor
 from avpe_desktop.testing.memory_keyring import MemoryKeyring
-from avpe_desktop.ui.errors import configure_logging, install_excepthook, readable, report
+from avpe_desktop.ui.errors import install_excepthook, readable, report
 from avpe_desktop.ui.main_window import MainWindow
 
 _LAUNCH = textwrap.dedent(

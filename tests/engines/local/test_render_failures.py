@@ -12,7 +12,7 @@ from local_engine_helpers import png_bytes
 
 from avpe_desktop.engines.base import EngineError, VideoRequest
 from avpe_desktop.engines.local.video import LocalVideoMaker
-from avpe_desktop.ui.errors import configure_logging
+from avpe_desktop.log_file import configure_logging
 from avpe_desktop.workers import run_in_process
 
 
