@@ -47,6 +47,15 @@ if TYPE_CHECKING:
 
 RECENT_PROJECTS = 12
 
+QUIT_PAUSE_MS = 5_000
+"""How long quitting waits for renders to pause at their next paid call or poll before it
+cancels them: long enough for a call in flight to be recorded, short enough to feel like a
+quit."""
+QUIT_ABANDON_MS = 1_500
+"""How long cancelled renders get to save their jobs back in the queue before the window
+closes regardless. A job left RUNNING by a quit is still resumed at the next start: the
+process named as its runner is gone by then."""
+
 
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext) -> None:
@@ -64,6 +73,13 @@ class MainWindow(QMainWindow):
         self.ready = False
         """True once `start` has run: the library is listed and interrupted renders resumed."""
         self._closing = False
+        """The creator confirmed quitting: renders are being paused, then the window closes."""
+        self._renders_abandoned = False
+        self._quit_now = False
+        # Quits again, as a second Quit would, when renders take too long to pause.
+        self._quit_timer = QTimer(self)
+        self._quit_timer.setSingleShot(True)
+        self._quit_timer.timeout.connect(self.close)
         self.engine_name = "offline"
         self._window_state = QSettings(
             str(ctx.dirs.config / "window.ini"), QSettings.Format.IniFormat
@@ -162,25 +178,50 @@ class MainWindow(QMainWindow):
         """With renders running, asks first; then pauses them and closes once they have
         stopped (within one paid call or poll). Waiting for the call in flight, rather than
         cutting it off, records what it paid for, and each job is saved back in the queue,
-        so the next start resumes it without paying twice."""
-        if self.queue.running:
-            if not self._closing:
-                answer = QMessageBox.question(
-                    self,
-                    "Renders are running",
-                    "Quit now? Renders in progress will continue next time you open AVPE.",
-                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                )
-                if answer != QMessageBox.StandardButton.Yes:
-                    event.ignore()
-                    return
-                self._closing = True
-                self.queue.interrupt()
-                self.banner.show_info("Pausing the renders…")
+        so the next start resumes it without paying twice.
+
+        Quitting never waits for long, though: a render may end while the question is open
+        (nothing is left to pause), a call may hang, and the creator may not want to wait.
+        Quit again while pausing, or `QUIT_PAUSE_MS` passing, cancels the renders instead,
+        and `QUIT_ABANDON_MS` later the window closes whatever they do."""
+        if self.queue.running and not self._quit_now:
+            if self._closing:
+                self._stop_renders()
+            elif self._confirm_quit():
+                self._pause_renders()
+        if self.queue.running and not self._quit_now:
             event.ignore()
             return
+        self._quit_timer.stop()
         self.shutdown()
         super().closeEvent(event)
+
+    def _confirm_quit(self) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Renders are running",
+            "Quit now? Renders in progress will continue next time you open AVPE.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _pause_renders(self) -> None:
+        self._closing = True
+        self.queue.interrupt()
+        if self.queue.running:
+            self.banner.show_info("Pausing the renders… Quit again to stop them at once.")
+            self._quit_timer.start(QUIT_PAUSE_MS)
+
+    def _stop_renders(self) -> None:
+        """The first time cancels the render tasks (each saves its job for the next start as
+        it unwinds, and the last one to end closes the window); the next time closes now."""
+        if self._renders_abandoned:
+            self._quit_now = True
+            return
+        self._renders_abandoned = True
+        self.banner.show_info("Stopping the renders…")
+        self.queue.abandon()
+        self._quit_timer.start(QUIT_ABANDON_MS)
 
     def shutdown(self) -> None:
         """Saves what is waiting and stops background work; safe to call twice."""
