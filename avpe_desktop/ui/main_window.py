@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -40,12 +40,19 @@ from avpe_desktop.ui.queue_panel import QueuePanel
 from avpe_desktop.ui.render_queue import JobView, QueueController
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.services import Services
+from avpe_desktop.ui.widgets import TextWhenRoom
 
 if TYPE_CHECKING:
     from avpe_desktop.ui.export_dialog import ExportDialog
     from avpe_desktop.ui.settings_dialog import SettingsDialog
 
 RECENT_PROJECTS = 12
+
+MINIMUM_SIZE = QSize(1024, 640)
+"""The smallest window every page is laid out whole in (tests/ui/test_layout.py checks it):
+half of a large screen, most of a small laptop's."""
+QUEUE_WIDTH = 360
+"""The render queue dock's width at first; the panel's own limits keep it from taking over."""
 
 QUIT_PAUSE_MS = 5_000
 """How long quitting waits for renders to pause at their next paid call or poll before it
@@ -64,6 +71,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("AVPE Desktop")
         self.setWindowIcon(icon("app"))
         self.resize(1320, 860)
+        self.setMinimumSize(MINIMUM_SIZE)
         self.banner = Banner()
         self.services = Services(ctx, self.banner.show_error, self.banner.show_info)
         self.document: ProjectDocument | None = None
@@ -111,7 +119,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         central.setObjectName("page")
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(12, 8, 12, 0)
+        layout.setContentsMargins(12, 6, 12, 0)
         layout.setSpacing(6)
         layout.addWidget(self.banner)
         layout.addWidget(self.pages, 1)
@@ -126,7 +134,7 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.queue_dock)
-        self.resizeDocks([self.queue_dock], [400], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.queue_dock], [QUEUE_WIDTH], Qt.Orientation.Horizontal)
         self.queue_dock.hide()  # until the first render, unless the saved state says otherwise
         self.queue.outputsChanged.connect(self._render_outputs_changed)
         self.queue.jobFinished.connect(self._render_finished)
@@ -285,6 +293,15 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.settings_action)
         self.addToolBar(toolbar)
         self.queue_dock.toggleViewAction().setIcon(icon("queue"))
+        self.toolbar = toolbar
+        self.toolbar_fit = TextWhenRoom(
+            toolbar,
+            lambda text: toolbar.setToolButtonStyle(
+                Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+                if text
+                else Qt.ToolButtonStyle.ToolButtonIconOnly
+            ),
+        )
 
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.new_action)

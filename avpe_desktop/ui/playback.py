@@ -81,7 +81,7 @@ class VideoSurface(QWidget):
         self._poster: QPixmap | None = None
         self._posters = ThumbnailCache(POSTER_SIZE, limit=POSTER_CACHE, parent=self)
         self._posters.ready.connect(self._poster_decoded)
-        self.setMinimumSize(QSize(240, 135))
+        self.setMinimumSize(QSize(128, 72))
 
     def clear(self) -> None:
         self.frame = QImage()
@@ -149,7 +149,7 @@ class PreviewPlayer(QWidget):
         self._screen = QStackedWidget()
         self._screen.addWidget(self._empty)
         self._screen.addWidget(self.video)
-        self._screen.setMinimumHeight(200)
+        self._screen.setMinimumHeight(72)
 
         self.source_combo = QComboBox()
         self.source_combo.setMinimumWidth(160)

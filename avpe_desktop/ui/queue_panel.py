@@ -37,6 +37,11 @@ _INTERRUPTED = ("Interrupted", "cancelled")
 _ELSEWHERE = ("Rendering elsewhere", "")
 _STOPPING = ("Stopping", "cancelled")
 
+PANEL_MINIMUM_WIDTH = 280
+"""A card's buttons and footer still fit on their lines."""
+PANEL_MAXIMUM_WIDTH = 480
+"""Dragged wider, the panel would take the timeline's room and show nothing more."""
+
 
 def format_eta(seconds: float | None) -> str:
     if seconds is None:
@@ -96,6 +101,7 @@ class JobCard(QFrame):
         self.eta.setObjectName("subtitle")
         self.cost = QLabel()
         self.cost.setObjectName("subtitle")
+        self.cost.setWordWrap(True)
         self.cost.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.segment_bars: list[QProgressBar] = []
@@ -223,7 +229,8 @@ class QueuePanel(QWidget):
         self._list_layout.setSpacing(8)
         self._list_layout.addWidget(self._empty)
         self._list_layout.addStretch(1)
-        self.setMinimumWidth(340)
+        self.setMinimumWidth(PANEL_MINIMUM_WIDTH)
+        self.setMaximumWidth(PANEL_MAXIMUM_WIDTH)
         scroll = scrollable(self._list)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
