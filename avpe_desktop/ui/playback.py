@@ -222,6 +222,7 @@ class PreviewPlayer(QWidget):
             self.player.stop()
             self.player.setSource(QUrl())
             self.video.clear()
+            self._show_time(0, 0)
             return
         playing = self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
         keep = current in self._sources and (playing or not merged_is_new)
@@ -257,6 +258,7 @@ class PreviewPlayer(QWidget):
         if 0 <= index < len(self._sources):
             path = self._sources[index]
             if self.current_source != path:
+                self._show_time(0, 0)  # until the new source says how long it is
                 self.player.setSource(QUrl.fromLocalFile(str(path)))
                 self.video.show_poster(self._posters[index])
 
@@ -266,13 +268,19 @@ class PreviewPlayer(QWidget):
             widget.setEnabled(enabled)
 
     def _duration_changed(self, duration: int) -> None:
-        self.slider.setRange(0, duration)
-        self._position_changed(self.player.position())
+        self._show_time(self.player.position(), duration)
 
     def _position_changed(self, position: int) -> None:
+        self._show_time(position, self.player.duration())
+
+    def _show_time(self, position: int, duration: int) -> None:
+        """Also called on a change of source: the player keeps the last one's numbers until the
+        next file is loaded, and an empty source may not report a change at all."""
+        if self.slider.maximum() != duration:
+            self.slider.setRange(0, duration)
         if not self.slider.isSliderDown():
             self.slider.setValue(position)
-        self.time_label.setText(f"{format_time(position)} / {format_time(self.player.duration())}")
+        self.time_label.setText(f"{format_time(position)} / {format_time(duration)}")
 
     def _state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState
