@@ -21,6 +21,7 @@ from avpe_desktop.ui.errors import configure_logging, install_excepthook, report
 from avpe_desktop.ui.library_recovery import open_context_or_recover
 from avpe_desktop.ui.main_window import MainWindow
 from avpe_desktop.ui.resources import icon, theme_qss
+from avpe_desktop.workers import abandon_pools
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             loop.run_until_complete(closed.wait())
     finally:
         ctx.close()
+        abandon_pools()
+    log.info("AVPE Desktop quit")
     return 0
 
 

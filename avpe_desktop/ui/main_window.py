@@ -8,6 +8,7 @@ when first opened: export brings OpenCV and numpy, which the first screen has no
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,8 @@ from avpe_desktop.ui.widgets import TextWhenRoom
 if TYPE_CHECKING:
     from avpe_desktop.ui.export_dialog import ExportDialog
     from avpe_desktop.ui.settings_dialog import SettingsDialog
+
+log = logging.getLogger(__name__)
 
 RECENT_PROJECTS = 12
 
@@ -201,6 +204,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._quit_timer.stop()
+        log.info("Main window closing")
         self.shutdown()
         super().closeEvent(event)
 
@@ -217,6 +221,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.queue.interrupt()
         if self.queue.running:
+            log.info("Quitting: pausing %d render(s) at their next step", len(self.queue.running))
             self.banner.show_info("Pausing the renders… Quit again to stop them at once.")
             self._quit_timer.start(QUIT_PAUSE_MS)
 
@@ -224,9 +229,11 @@ class MainWindow(QMainWindow):
         """The first time cancels the render tasks (each saves its job for the next start as
         it unwinds, and the last one to end closes the window); the next time closes now."""
         if self._renders_abandoned:
+            log.warning("Quitting: renders still running; closing without waiting for them")
             self._quit_now = True
             return
         self._renders_abandoned = True
+        log.info("Quitting: cancelling %d render(s) that did not pause", len(self.queue.running))
         self.banner.show_info("Stopping the renders…")
         self.queue.abandon()
         self._quit_timer.start(QUIT_ABANDON_MS)
