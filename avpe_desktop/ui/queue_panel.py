@@ -37,8 +37,8 @@ _INTERRUPTED = ("Interrupted", "cancelled")
 _ELSEWHERE = ("Rendering elsewhere", "")
 _STOPPING = ("Stopping", "cancelled")
 
-PANEL_MINIMUM_WIDTH = 280
-"""A card's buttons and footer still fit on their lines."""
+PANEL_MINIMUM_WIDTH = 300
+"""A card's footer (its cost and time, offline) still fits on one line."""
 PANEL_MAXIMUM_WIDTH = 480
 """Dragged wider, the panel would take the timeline's room and show nothing more."""
 
@@ -144,8 +144,11 @@ class JobCard(QFrame):
         bottom = QHBoxLayout()
         bottom.addWidget(self.cost, 1)
         bottom.addWidget(self.folder_button)
+        # A line of their own: beside the cost, "Retry failed segments" left it a word a line.
+        actions = QHBoxLayout()
+        actions.addStretch(1)
         for button in (self.cancel_button, self.retry_button, self.resume_button):
-            bottom.addWidget(button)
+            actions.addWidget(button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
@@ -155,6 +158,7 @@ class JobCard(QFrame):
         layout.addLayout(segments)
         layout.addLayout(info)
         layout.addLayout(bottom)
+        layout.addLayout(actions)
         self.refresh()
 
     def refresh(self) -> None:

@@ -91,3 +91,24 @@ def test_closing_the_banner_moves_nothing(qtbot: QtBot, window: MainWindow) -> N
 
     assert window.banner.text == ""
     assert window.pages.geometry() == before
+
+
+def test_a_queue_card_keeps_its_footer_on_one_line_beside_its_action(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    sample_project(qtbot, window, segments=4)
+    job = window.render_project()
+    assert job is not None
+    qtbot.waitUntil(lambda: job.fraction > 0, timeout=RENDER_TIMEOUT_MS)
+    window.queue.cancel(job)
+    qtbot.waitUntil(lambda: not job.active and job.status.finished, timeout=RENDER_TIMEOUT_MS)
+    card = window.queue_panel.card(job)
+    settle(qtbot, window, MINIMUM_SIZE)
+    window.resizeDocks([window.queue_dock], [0], Qt.Orientation.Horizontal)  # its narrowest
+    qtbot.wait(100)
+
+    assert card.retry_button.isVisible() and card.retry_button.text() == "Continue"
+    assert card.cost.text().startswith("Free · offline engine")
+    one_line = 2 * card.cost.fontMetrics().lineSpacing()
+    assert card.cost.heightForWidth(card.cost.width()) < one_line
+    assert layout_problems(window.queue_panel) == []
