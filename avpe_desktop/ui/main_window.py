@@ -54,7 +54,7 @@ RECENT_PROJECTS = 12
 MINIMUM_SIZE = QSize(1024, 640)
 """The smallest window every page is laid out whole in (tests/ui/test_layout.py checks it):
 half of a large screen, most of a small laptop's."""
-QUEUE_WIDTH = 360
+QUEUE_WIDTH = 320
 """The render queue dock's width at first; the panel's own limits keep it from taking over."""
 
 QUIT_PAUSE_MS = 5_000

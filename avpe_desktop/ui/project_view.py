@@ -42,7 +42,7 @@ from avpe_desktop.ui.widgets import ElidedLabel, TextWhenRoom, scrollable
 if TYPE_CHECKING:
     from avpe_desktop.ui.playback import PreviewPlayer
 
-SIDE_MINIMUM_WIDTH = 240
+SIDE_MINIMUM_WIDTH = 280
 """The inspector's and the preview's least width side by side: fields stay readable and the
 player's controls whole, so the splitter stops there."""
 

@@ -32,10 +32,16 @@ def _shown_children(widget: QWidget) -> list[QWidget]:
     ]
 
 
-def _scrolls(widget: QWidget) -> bool:
-    """A scroll area's content may be larger than its viewport: that is what scrolling is."""
-    parent = widget.parentWidget()
-    return parent is not None and isinstance(parent.parentWidget(), QAbstractScrollArea)
+def _scrolled_to_fit(widget: QWidget, parent: QWidget) -> bool:
+    """A scroll area's content may be larger than its viewport in the directions it scrolls
+    in: that is what scrolling is. In one it does not, larger is cut off."""
+    area = parent.parentWidget()
+    if not isinstance(area, QAbstractScrollArea):
+        return False
+    off = Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    wide = widget.width() > parent.width() and area.horizontalScrollBarPolicy() is off
+    tall = widget.height() > parent.height() and area.verticalScrollBarPolicy() is off
+    return not wide and not tall
 
 
 def _text_fits(widget: QWidget) -> bool:
@@ -64,7 +70,8 @@ def layout_problems(root: QWidget) -> list[str]:
                 problems.append(f"{describe(a)} overlaps {describe(b)} in {describe(parent)}")
         for child in children:
             inside = parent.rect().contains(child.geometry())
-            if not inside and not _scrolls(child) and not isinstance(parent, QToolBar):
+            fits = inside or _scrolled_to_fit(child, parent) or isinstance(parent, QToolBar)
+            if not fits:
                 problems.append(f"{describe(child)} sticks out of {describe(parent)}")
             if not _text_fits(child):
                 problems.append(f"{describe(child)} is cut off (needs {child.sizeHint().width()})")

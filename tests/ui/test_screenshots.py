@@ -80,7 +80,11 @@ def test_screenshots_of_every_main_screen(qtbot: QtBot, window: MainWindow, tmp_
     for size in SIZES:
         window.resize(size)
         qtbot.waitUntil(lambda s=size: window.size() == s)
-        shots.append(_save(qtbot, window, folder, f"timeline_{size.width()}x{size.height()}"))
+        named = f"{size.width()}x{size.height()}"
+        shots.append(_save(qtbot, window, folder, f"timeline_{named}"))
+        window.show_library()
+        shots.append(_save(qtbot, window, folder, f"library_{named}"))
+        window.show_project()
     window.resize(WINDOW)
 
     export = window.export_project()
