@@ -71,16 +71,22 @@ class TextWhenRoom(QObject):
         self._row = row
         self._show_text = show_text
         row.ensurePolished()
-        show_text(False)
-        self.icons_width = row.sizeHint().width()
-        show_text(True)
-        self.text_width = row.sizeHint().width()
+        self.icons_width = self._measure(False)
+        self.text_width = self._measure(True)
         self._text_shown = True
         row.installEventFilter(self)
 
     @property
     def text_shown(self) -> bool:
         return self._text_shown
+
+    def _measure(self, text: bool) -> int:
+        """A tool bar's layout keeps its size hint until it is told to look again."""
+        self._show_text(text)
+        layout = self._row.layout()
+        if layout is not None:
+            layout.invalidate()
+        return self._row.sizeHint().width()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         if watched is self._row and event.type() == QEvent.Type.Resize:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from layout_checks import layout_problems
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QToolBar
 from pytestqt.qtbot import QtBot
 from ui_helpers import sample_project
 
 from avpe_desktop.ui.main_window import MINIMUM_SIZE, MainWindow
 from avpe_desktop.ui.render_queue import JobView
+from avpe_desktop.ui.resources import icon
+from avpe_desktop.ui.widgets import TextWhenRoom
 
 FULL_HD = QSize(1920, 1080)
 RENDER_TIMEOUT_MS = 120_000
@@ -40,6 +43,7 @@ def test_every_page_fits_the_minimum_size_and_full_hd(qtbot: QtBot, window: Main
             page()
             qtbot.wait(100)
             assert layout_problems(window) == [], (size, page.__name__)
+            assert window.toolbar_fit.text_shown  # it has room for its words at both sizes
             for action in window.toolbar.actions():
                 if action.isVisible() and not action.isSeparator():
                     assert window.toolbar.widgetForAction(action).isVisible(), action.text()
@@ -112,3 +116,28 @@ def test_a_queue_card_keeps_its_footer_on_one_line_beside_its_action(
     one_line = 2 * card.cost.fontMetrics().lineSpacing()
     assert card.cost.heightForWidth(card.cost.width()) < one_line
     assert layout_problems(window.queue_panel) == []
+
+
+def test_a_tool_bar_without_room_for_its_words_shows_icons(qtbot: QtBot) -> None:
+    toolbar = QToolBar()
+    qtbot.addWidget(toolbar)
+    for name in ("Library", "Project", "New video", "Render", "Export", "Settings"):
+        toolbar.addAction(icon("render"), name)
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    fit = TextWhenRoom(
+        toolbar,
+        lambda text: toolbar.setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+            if text
+            else Qt.ToolButtonStyle.ToolButtonIconOnly
+        ),
+    )
+    assert fit.icons_width < fit.text_width
+    toolbar.show()
+
+    toolbar.resize(fit.text_width - 1, toolbar.height())
+    qtbot.waitUntil(lambda: not fit.text_shown)
+    assert toolbar.toolButtonStyle() is Qt.ToolButtonStyle.ToolButtonIconOnly
+    toolbar.resize(fit.text_width, toolbar.height())
+    qtbot.waitUntil(lambda: fit.text_shown)
+    assert toolbar.toolButtonStyle() is Qt.ToolButtonStyle.ToolButtonTextBesideIcon
