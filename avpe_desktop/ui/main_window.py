@@ -41,7 +41,7 @@ from avpe_desktop.ui.queue_panel import QueuePanel
 from avpe_desktop.ui.render_queue import JobView, QueueController
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.services import Services
-from avpe_desktop.ui.widgets import TextWhenRoom
+from avpe_desktop.ui.widgets import TextWhenRoom, tool_button_style
 
 if TYPE_CHECKING:
     from avpe_desktop.ui.export_dialog import ExportDialog
@@ -302,12 +302,7 @@ class MainWindow(QMainWindow):
         self.queue_dock.toggleViewAction().setIcon(icon("queue"))
         self.toolbar = toolbar
         self.toolbar_fit = TextWhenRoom(
-            toolbar,
-            lambda text: toolbar.setToolButtonStyle(
-                Qt.ToolButtonStyle.ToolButtonTextBesideIcon
-                if text
-                else Qt.ToolButtonStyle.ToolButtonIconOnly
-            ),
+            toolbar, lambda text: toolbar.setToolButtonStyle(tool_button_style(text))
         )
 
         file_menu = self.menuBar().addMenu("&File")

@@ -37,7 +37,7 @@ from avpe_desktop.ui.undo_commands import (
     with_segment,
     without,
 )
-from avpe_desktop.ui.widgets import ElidedLabel, TextWhenRoom, scrollable
+from avpe_desktop.ui.widgets import ElidedLabel, TextWhenRoom, scrollable, tool_button_style
 
 if TYPE_CHECKING:
     from avpe_desktop.ui.playback import PreviewPlayer
@@ -58,13 +58,8 @@ def _tool(name: str, text: str, tip: str, slot: Callable[[], None]) -> QToolButt
 
 
 def _show_words(buttons: tuple[QToolButton, ...], text: bool) -> None:
-    style = (
-        Qt.ToolButtonStyle.ToolButtonTextBesideIcon
-        if text
-        else Qt.ToolButtonStyle.ToolButtonIconOnly
-    )
     for button in buttons:
-        button.setToolButtonStyle(style)
+        button.setToolButtonStyle(tool_button_style(text))
 
 
 class ProjectView(QWidget):

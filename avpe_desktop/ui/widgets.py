@@ -19,6 +19,13 @@ def scrollable(widget: QWidget) -> QScrollArea:
     return area
 
 
+def tool_button_style(text: bool) -> Qt.ToolButtonStyle:
+    """For `TextWhenRoom`: words beside the icon, or the icon alone."""
+    if text:
+        return Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+    return Qt.ToolButtonStyle.ToolButtonIconOnly
+
+
 class ElidedLabel(QLabel):
     """One line that ends in "…" when it does not fit, with the whole text as its tooltip: a
     long title must neither widen the window's minimum nor be cut mid-letter."""

@@ -13,7 +13,7 @@ from ui_helpers import sample_project
 from avpe_desktop.ui.main_window import MINIMUM_SIZE, MainWindow
 from avpe_desktop.ui.render_queue import JobView
 from avpe_desktop.ui.resources import icon
-from avpe_desktop.ui.widgets import TextWhenRoom
+from avpe_desktop.ui.widgets import TextWhenRoom, tool_button_style
 
 FULL_HD = QSize(1920, 1080)
 RENDER_TIMEOUT_MS = 120_000
@@ -124,14 +124,7 @@ def test_a_tool_bar_without_room_for_its_words_shows_icons(qtbot: QtBot) -> None
     for name in ("Library", "Project", "New video", "Render", "Export", "Settings"):
         toolbar.addAction(icon("render"), name)
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    fit = TextWhenRoom(
-        toolbar,
-        lambda text: toolbar.setToolButtonStyle(
-            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
-            if text
-            else Qt.ToolButtonStyle.ToolButtonIconOnly
-        ),
-    )
+    fit = TextWhenRoom(toolbar, lambda text: toolbar.setToolButtonStyle(tool_button_style(text)))
     assert fit.icons_width < fit.text_width
     toolbar.show()
 
