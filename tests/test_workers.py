@@ -19,6 +19,9 @@ def test_abandoning_the_pool_ends_its_running_work_at_once() -> None:
 
     abandon_pools()
 
+    deadline = time.monotonic() + 10  # a guard, not a timing: the work itself takes 10 min
+    while any(worker.is_alive() for worker in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not any(worker.is_alive() for worker in workers)
     assert isinstance(work.exception(timeout=30), BrokenProcessPool)
     assert process_pool() is not pool  # the next use starts a fresh pool
