@@ -71,6 +71,25 @@ def shutdown_pools() -> None:
         _process_pool = None
 
 
+def abandon_pools() -> None:
+    """For a process about to end: work still running in the pool is thrown away rather than
+    waited for (interpreter exit otherwise joins every worker, and an offline clip takes tens
+    of seconds). Nothing is lost that matters: offline work starts again at the next run, at no
+    cost, and paid calls are not made from the pool."""
+    global _process_pool
+    pool = _process_pool
+    if pool is None:
+        return
+    _process_pool = None
+    # Read before shutdown, which drops the table. Python 3.14 has terminate_workers() for this.
+    workers = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join()
+
+
 async def run_in_process(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Runs a picklable top-level function in the process pool. What it logs is logged here
     too (a worker has no log file of its own)."""

@@ -23,6 +23,7 @@ from avpe_desktop.storage.repository import LibraryError
 from avpe_desktop.ui.errors import install_excepthook, report
 from avpe_desktop.ui.main_window import MainWindow
 from avpe_desktop.ui.resources import icon, theme_qss
+from avpe_desktop.workers import abandon_pools
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             loop.run_until_complete(closed.wait())
     finally:
         ctx.close()
+        abandon_pools()
+    log.info("AVPE Desktop quit")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -180,6 +180,17 @@ class CharacterEditor(QWidget):
     @property
     def character(self) -> Character | None:
         return self._character
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        """As wide as the details need even while none is shown: the splitter beside it keeps
+        that room, so selecting a character never squeezes its fields out of sight."""
+        hint = super().minimumSizeHint()
+        margins = self.contentsMargins()
+        layout = self.layout()
+        if layout is not None:
+            margins = layout.contentsMargins()
+        details = self._content.minimumSizeHint().width() + margins.left() + margins.right()
+        return QSize(max(hint.width(), details), hint.height())
 
     def set_character(self, character: Character | None) -> None:
         self._character = character

@@ -79,7 +79,11 @@ def install_excepthook(notify: Callable[[str], None]) -> None:
 
 
 class Banner(QFrame):
-    """A non-blocking message strip: errors stay until dismissed, news fades after a while."""
+    """A non-blocking message strip: errors stay until dismissed, news fades after a while.
+
+    Once it has shown a message it keeps its place when it hides: closing it must not move
+    the page up under the pointer (a click meant for the × would land on what slid there).
+    """
 
     INFO_SECONDS = 6
 
@@ -89,12 +93,12 @@ class Banner(QFrame):
         self._label = QLabel()
         self._label.setWordWrap(True)
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
+        self.close_button = close = QToolButton()
         close.setIcon(icon("close"))
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 6, 6, 6)
+        layout.setContentsMargins(12, 4, 6, 4)
         layout.addWidget(self._label, 1)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self._timer = QTimer(self)
@@ -120,6 +124,9 @@ class Banner(QFrame):
         self._timer.start(self.INFO_SECONDS * 1000)
 
     def _show(self, kind: str, message: str) -> None:
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
         self.setProperty("kind", kind)
         self.style().unpolish(self)
         self.style().polish(self)

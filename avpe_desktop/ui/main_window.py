@@ -8,11 +8,12 @@ when first opened: export brings OpenCV and numpy, which the first screen has no
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -60,13 +61,31 @@ from avpe_desktop.ui.render_questions import (
 from avpe_desktop.ui.render_queue import JobView, QueueController
 from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.services import Services
+from avpe_desktop.ui.widgets import TextWhenRoom, tool_button_style
 from avpe_desktop.workers import run_in_thread
 
 if TYPE_CHECKING:
     from avpe_desktop.ui.export_dialog import ExportDialog
     from avpe_desktop.ui.settings_dialog import SettingsDialog
 
+log = logging.getLogger(__name__)
+
 RECENT_PROJECTS = 12
+
+MINIMUM_SIZE = QSize(1024, 640)
+"""The smallest window every page is laid out whole in (tests/ui/test_layout.py checks it):
+half of a large screen, most of a small laptop's."""
+QUEUE_WIDTH = 320
+"""The render queue dock's width at first; the panel's own limits keep it from taking over."""
+
+QUIT_PAUSE_MS = 5_000
+"""How long quitting waits for renders to pause at their next paid call or poll before it
+cancels them: long enough for a call in flight to be recorded, short enough to feel like a
+quit."""
+QUIT_ABANDON_MS = 1_500
+"""How long cancelled renders get to save their jobs back in the queue before the window
+closes regardless. A job left RUNNING by a quit is still resumed at the next start: the
+process named as its runner is gone by then."""
 
 
 class MainWindow(QMainWindow):
@@ -76,6 +95,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("AVPE Desktop")
         self.setWindowIcon(icon("app"))
         self.resize(1320, 860)
+        self.setMinimumSize(MINIMUM_SIZE)
         self.banner = Banner()
         self.services = Services(ctx, self.banner.show_error, self.banner.show_info)
         self.document: ProjectDocument | None = None
@@ -85,8 +105,15 @@ class MainWindow(QMainWindow):
         self.ready = False
         """True once `start` has run: the library is listed and interrupted renders resumed."""
         self._closing = False
+        """The creator confirmed quitting: renders are being paused, then the window closes."""
         self.question: QMessageBox | None = None
         """The last question asked before a render or an export (answered by its buttons)."""
+        self._renders_abandoned = False
+        self._quit_now = False
+        # Quits again, as a second Quit would, when renders take too long to pause.
+        self._quit_timer = QTimer(self)
+        self._quit_timer.setSingleShot(True)
+        self._quit_timer.timeout.connect(self.close)
         self.engine_name = "offline"
         self._window_state = QSettings(
             str(ctx.dirs.config / "window.ini"), QSettings.Format.IniFormat
@@ -119,7 +146,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         central.setObjectName("page")
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(12, 8, 12, 0)
+        layout.setContentsMargins(12, 6, 12, 0)
         layout.setSpacing(6)
         layout.addWidget(self.banner)
         layout.addWidget(self.pages, 1)
@@ -134,7 +161,7 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.queue_dock)
-        self.resizeDocks([self.queue_dock], [400], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.queue_dock], [QUEUE_WIDTH], Qt.Orientation.Horizontal)
         self.queue_dock.hide()  # until the first render, unless the saved state says otherwise
         self.queue.outputsChanged.connect(self._render_outputs_changed)
         self.queue.jobChanged.connect(self._show_partial)
@@ -188,25 +215,54 @@ class MainWindow(QMainWindow):
         """With renders running, asks first; then pauses them and closes once they have
         stopped (within one paid call or poll). Waiting for the call in flight, rather than
         cutting it off, records what it paid for, and each job is saved back in the queue,
-        so the next start resumes it without paying twice."""
-        if self.queue.running:
-            if not self._closing:
-                answer = QMessageBox.question(
-                    self,
-                    "Renders are running",
-                    "Quit now? Renders in progress will continue next time you open AVPE.",
-                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                )
-                if answer != QMessageBox.StandardButton.Yes:
-                    event.ignore()
-                    return
-                self._closing = True
-                self.queue.interrupt()
-                self.banner.show_info("Pausing the renders…")
+        so the next start resumes it without paying twice.
+
+        Quitting never waits for long, though: a render may end while the question is open
+        (nothing is left to pause), a call may hang, and the creator may not want to wait.
+        Quit again while pausing, or `QUIT_PAUSE_MS` passing, cancels the renders instead,
+        and `QUIT_ABANDON_MS` later the window closes whatever they do."""
+        if self.queue.running and not self._quit_now:
+            if self._closing:
+                self._stop_renders()
+            elif self._confirm_quit():
+                self._pause_renders()
+        if self.queue.running and not self._quit_now:
             event.ignore()
             return
+        self._quit_timer.stop()
+        log.info("Main window closing")
         self.shutdown()
         super().closeEvent(event)
+
+    def _confirm_quit(self) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Renders are running",
+            "Quit now? Renders in progress will continue next time you open AVPE.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _pause_renders(self) -> None:
+        self._closing = True
+        self.queue.interrupt()
+        if self.queue.running:
+            log.info("Quitting: pausing %d render(s) at their next step", len(self.queue.running))
+            self.banner.show_info("Pausing the renders… Quit again to stop them at once.")
+            self._quit_timer.start(QUIT_PAUSE_MS)
+
+    def _stop_renders(self) -> None:
+        """The first time cancels the render tasks (each saves its job for the next start as
+        it unwinds, and the last one to end closes the window); the next time closes now."""
+        if self._renders_abandoned:
+            log.warning("Quitting: renders still running; closing without waiting for them")
+            self._quit_now = True
+            return
+        self._renders_abandoned = True
+        log.info("Quitting: cancelling %d render(s) that did not pause", len(self.queue.running))
+        self.banner.show_info("Stopping the renders…")
+        self.queue.abandon()
+        self._quit_timer.start(QUIT_ABANDON_MS)
 
     def shutdown(self) -> None:
         """Saves what is waiting and stops background work; safe to call twice."""
@@ -270,6 +326,10 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.settings_action)
         self.addToolBar(toolbar)
         self.queue_dock.toggleViewAction().setIcon(icon("queue"))
+        self.toolbar = toolbar
+        self.toolbar_fit = TextWhenRoom(
+            toolbar, lambda text: toolbar.setToolButtonStyle(tool_button_style(text))
+        )
 
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.new_action)

@@ -81,7 +81,7 @@ class VideoSurface(QWidget):
         self._poster: QPixmap | None = None
         self._posters = ThumbnailCache(POSTER_SIZE, limit=POSTER_CACHE, parent=self)
         self._posters.ready.connect(self._poster_decoded)
-        self.setMinimumSize(QSize(240, 135))
+        self.setMinimumSize(QSize(128, 72))
 
     def clear(self) -> None:
         self.frame = QImage()
@@ -150,7 +150,7 @@ class PreviewPlayer(QWidget):
         self._screen = QStackedWidget()
         self._screen.addWidget(self._empty)
         self._screen.addWidget(self.video)
-        self._screen.setMinimumHeight(200)
+        self._screen.setMinimumHeight(72)
 
         self.source_combo = QComboBox()
         self.source_combo.setMinimumWidth(160)
@@ -227,6 +227,7 @@ class PreviewPlayer(QWidget):
             self.player.stop()
             self.player.setSource(QUrl())
             self.video.clear()
+            self._show_time(0, 0)
             return
         playing = self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
         keep = current in self._sources and (playing or not merged_is_new)
@@ -262,6 +263,7 @@ class PreviewPlayer(QWidget):
         if 0 <= index < len(self._sources):
             path = self._sources[index]
             if self.current_source != path:
+                self._show_time(0, 0)  # until the new source says how long it is
                 self.player.setSource(QUrl.fromLocalFile(str(path)))
                 self.video.show_poster(self._posters[index])
 
@@ -271,13 +273,19 @@ class PreviewPlayer(QWidget):
             widget.setEnabled(enabled)
 
     def _duration_changed(self, duration: int) -> None:
-        self.slider.setRange(0, duration)
-        self._position_changed(self.player.position())
+        self._show_time(self.player.position(), duration)
 
     def _position_changed(self, position: int) -> None:
+        self._show_time(position, self.player.duration())
+
+    def _show_time(self, position: int, duration: int) -> None:
+        """Also called on a change of source: the player keeps the last one's numbers until the
+        next file is loaded, and an empty source may not report a change at all."""
+        if self.slider.maximum() != duration:
+            self.slider.setRange(0, duration)
         if not self.slider.isSliderDown():
             self.slider.setValue(position)
-        self.time_label.setText(f"{format_time(position)} / {format_time(self.player.duration())}")
+        self.time_label.setText(f"{format_time(position)} / {format_time(duration)}")
 
     def _state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState

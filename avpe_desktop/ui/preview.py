@@ -86,7 +86,7 @@ class PlaybackUnavailable(QWidget):
         layout.addWidget(title)
         layout.addWidget(self.message, 1)
         layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumHeight(200)
+        self.setMinimumHeight(160)
         self._video: Path | None = None
 
     def show_project(self, layout: ProjectLayout, _content: Content) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -37,10 +38,14 @@ from avpe_desktop.ui.undo_commands import (
     with_segment,
     without,
 )
-from avpe_desktop.ui.widgets import scrollable
+from avpe_desktop.ui.widgets import ElidedLabel, TextWhenRoom, scrollable, tool_button_style
 
 if TYPE_CHECKING:
     from avpe_desktop.ui.playback import PreviewPlayer
+
+SIDE_MINIMUM_WIDTH = 280
+"""The inspector's and the preview's least width side by side: fields stay readable and the
+player's controls whole, so the splitter stops there."""
 
 
 def _tool(name: str, text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
@@ -51,6 +56,11 @@ def _tool(name: str, text: str, tip: str, slot: Callable[[], None]) -> QToolButt
     button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     button.clicked.connect(slot)
     return button
+
+
+def _show_words(buttons: tuple[QToolButton, ...], text: bool) -> None:
+    for button in buttons:
+        button.setToolButtonStyle(tool_button_style(text))
 
 
 class ProjectView(QWidget):
@@ -72,7 +82,7 @@ class ProjectView(QWidget):
         self.failed_segments: set[int] = set()
         self.tasks = TaskRunner(services.show_error, self)
 
-        self.title = QLabel()
+        self.title = ElidedLabel()
         self.title.setObjectName("title")
         self.subtitle = QLabel()
         self.subtitle.setObjectName("subtitle")
@@ -113,7 +123,9 @@ class ProjectView(QWidget):
         undo_button, redo_button = QToolButton(), QToolButton()
         undo_button.setDefaultAction(undo_action)
         redo_button.setDefaultAction(redo_action)
-        tools = QHBoxLayout()
+        self.tools_row = QWidget()
+        tools = QHBoxLayout(self.tools_row)
+        tools.setContentsMargins(0, 0, 0, 0)
         tools.setSpacing(6)
         section = QLabel("Segments")
         section.setObjectName("section")
@@ -130,6 +142,10 @@ class ProjectView(QWidget):
         tools.addStretch(1)
         tools.addWidget(undo_button)
         tools.addWidget(redo_button)
+        worded = (self.insert_button, self.delete_button, self.regenerate_button)
+        self.tools_fit = TextWhenRoom(self.tools_row, lambda text: _show_words(worded, text))
+        self.tools_row.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.tools_row.setMinimumWidth(self.tools_fit.icons_width)
         self.tasks.busyChanged.connect(lambda busy: self.regenerate_button.setEnabled(not busy))
 
         self.timeline = TimelineView()
@@ -141,17 +157,20 @@ class ProjectView(QWidget):
         self.inspector.fieldEdited.connect(self.edit_field)
         self._preview: PreviewPlayer | PlaybackUnavailable | None = None
         self._lower = lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(scrollable(self.inspector))
+        inspector_area = scrollable(self.inspector)
+        inspector_area.setMinimumWidth(SIDE_MINIMUM_WIDTH)
+        lower.addWidget(inspector_area)
         lower.addWidget(QWidget())
+        lower.setChildrenCollapsible(False)
         lower.setStretchFactor(0, 1)
         lower.setStretchFactor(1, 1)
         lower.setSizes([520, 520])
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 16, 16, 16)
-        layout.setSpacing(10)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(8)
         layout.addLayout(header)
-        layout.addLayout(tools)
+        layout.addWidget(self.tools_row)
         layout.addWidget(self.timeline)
         layout.addWidget(self.partial_notice)
         layout.addWidget(lower, 1)
@@ -163,6 +182,7 @@ class ProjectView(QWidget):
         need."""
         if self._preview is None:
             self._preview = create_preview()
+            self._preview.setMinimumWidth(SIDE_MINIMUM_WIDTH)
             placeholder = self._lower.replaceWidget(1, self._preview)
             if placeholder is not None:
                 placeholder.deleteLater()
@@ -188,7 +208,7 @@ class ProjectView(QWidget):
         if document is None:
             return
         content = document.content
-        self.title.setText(content.title)
+        self.title.set_full_text(content.title)
         fmt = FORMAT_NAMES.get(content.format, "Video") if content.format else "Video"
         count = len(content.segments)
         self.subtitle.setText(f"{fmt} · {count} segment{'s' if count != 1 else ''}")

@@ -38,6 +38,11 @@ _ELSEWHERE = ("Rendering elsewhere", "")
 _STOPPING = ("Stopping", "cancelled")
 _RETRYING = ("Retrying", "")
 
+PANEL_MINIMUM_WIDTH = 300
+"""A card's footer (its cost and time, offline) still fits on one line."""
+PANEL_MAXIMUM_WIDTH = 480
+"""Dragged wider, the panel would take the timeline's room and show nothing more."""
+
 
 def format_eta(seconds: float | None) -> str:
     if seconds is None:
@@ -102,6 +107,7 @@ class JobCard(QFrame):
         self.eta.setObjectName("subtitle")
         self.cost = QLabel()
         self.cost.setObjectName("subtitle")
+        self.cost.setWordWrap(True)
         self.cost.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.segment_bars: list[QProgressBar] = []
@@ -144,8 +150,11 @@ class JobCard(QFrame):
         bottom = QHBoxLayout()
         bottom.addWidget(self.cost, 1)
         bottom.addWidget(self.folder_button)
+        # A line of their own: beside the cost, "Retry failed segments" left it a word a line.
+        actions = QHBoxLayout()
+        actions.addStretch(1)
         for button in (self.cancel_button, self.retry_button, self.resume_button):
-            bottom.addWidget(button)
+            actions.addWidget(button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
@@ -155,6 +164,7 @@ class JobCard(QFrame):
         layout.addLayout(segments)
         layout.addLayout(info)
         layout.addLayout(bottom)
+        layout.addLayout(actions)
         self.refresh()
 
     def refresh(self) -> None:
@@ -229,7 +239,8 @@ class QueuePanel(QWidget):
         self._list_layout.setSpacing(8)
         self._list_layout.addWidget(self._empty)
         self._list_layout.addStretch(1)
-        self.setMinimumWidth(340)
+        self.setMinimumWidth(PANEL_MINIMUM_WIDTH)
+        self.setMaximumWidth(PANEL_MAXIMUM_WIDTH)
         scroll = scrollable(self._list)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

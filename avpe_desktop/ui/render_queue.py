@@ -389,6 +389,13 @@ class QueueController(QObject):
         if self._running_core is not None:
             self._running_core.interrupt()
 
+    def abandon(self) -> None:
+        """Quitting cannot wait any longer: the render tasks are cancelled. The core saves
+        each job back in the queue as its task unwinds, so the next start resumes it; only a
+        paid call in flight at this moment is cut off (a clip started may be paid again)."""
+        self.interrupt()
+        self._tasks.cancel_all()
+
     def close(self) -> None:
         """Interrupts what runs and stops reading the library, which closes after the
         window."""

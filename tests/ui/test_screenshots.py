@@ -19,9 +19,11 @@ from pytestqt.qtbot import QtBot
 from ui_helpers import add_samples, write_project
 
 from avpe_desktop.secrets import SecretName, set_secret
-from avpe_desktop.ui.main_window import MainWindow
+from avpe_desktop.ui.main_window import MINIMUM_SIZE, MainWindow
 
 WINDOW = QSize(1440, 900)
+SIZES = (MINIMUM_SIZE, QSize(1920, 1080))
+"""The project page, queue shown, at the smallest window and at full HD."""
 
 
 def _save(qtbot: QtBot, widget: QWidget, folder: Path, name: str) -> Path:
@@ -75,6 +77,15 @@ def test_screenshots_of_every_main_screen(qtbot: QtBot, window: MainWindow, tmp_
     window.banner.hide()
     shots.append(_save(qtbot, window, folder, "timeline"))
     shots.append(_save(qtbot, preview, folder, "preview"))
+    for size in SIZES:
+        window.resize(size)
+        qtbot.waitUntil(lambda s=size: window.size() == s)
+        named = f"{size.width()}x{size.height()}"
+        shots.append(_save(qtbot, window, folder, f"timeline_{named}"))
+        window.show_library()
+        shots.append(_save(qtbot, window, folder, f"library_{named}"))
+        window.show_project()
+    window.resize(WINDOW)
 
     export = window.export_project()
     assert export is not None
