@@ -13,27 +13,17 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from cake_chain import CAKE_CHAIN
 
 from avpe_desktop.cli import main
-
-FRAMES = (
-    "Wide shot in a cosy kitchen, in soft morning light: a happy Grumble, the tall teal "
-    "creature, bounces along, looking around with wide-eyed wonder, on the left of the frame.",
-    "Wide shot in a cosy kitchen, in bright daylight: a curious Grumble sniffs at the surprise "
-    "from a safe distance, in the centre of the frame.",
-    "Close-up in a cosy kitchen, in bright daylight: a triumphant Grumble holds its paws up in "
-    "triumph next to the surprise, on the left of the frame.",
-    "Wide shot in a cosy kitchen, at golden sunset: a calm Grumble snuggles up beside the "
-    "surprise, eyes half closed, on the right of the frame.",
-)
 
 
 def _cake_script() -> dict[str, object]:
     segments = [
         {
             "segment": number,
-            "first_frame_description": FRAMES[number - 1],
-            "last_frame_description": FRAMES[number],
+            "first_frame_description": CAKE_CHAIN[number - 1],
+            "last_frame_description": CAKE_CHAIN[number],
             "scene": "Grumble bakes a cake",
             "action": "Moves through the kitchen",
             "creature_sounds": [],

@@ -17,7 +17,12 @@ from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
-from ui_helpers import WindowFactory, sample_project
+from ui_helpers import (
+    WindowFactory,
+    render_to_end,
+    sample_project,
+    wait_until_ended,
+)
 
 from avpe_desktop.config import EngineChoice
 from avpe_desktop.context import AppContext
@@ -35,7 +40,6 @@ from avpe_desktop.ui.render_questions import (
 )
 from avpe_desktop.ui.render_queue import JobView
 
-RENDER_TIMEOUT_MS = 120_000
 CLIP_FAILURE = "The clip could not be rendered"
 
 
@@ -48,17 +52,6 @@ def emulator(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emula
         ctx.settings = ctx.settings.model_copy(update={"engine": EngineChoice.GOOGLE})
         ctx.save_settings()
         yield emu
-
-
-def wait_until_ended(qtbot: QtBot, job: JobView) -> None:
-    qtbot.waitUntil(lambda: not job.active and job.status.finished, timeout=RENDER_TIMEOUT_MS)
-
-
-def render_to_end(qtbot: QtBot, window: MainWindow) -> JobView:
-    job = window.render_project()
-    assert job is not None
-    wait_until_ended(qtbot, job)
-    return job
 
 
 def partial_render(qtbot: QtBot, window: MainWindow, emulator: Emulator) -> JobView:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import pytest
 from pytestqt.qtbot import QtBot
-from ui_helpers import sample_project, write_project
+from ui_helpers import RENDER_TIMEOUT_MS, render_to_end, sample_project, write_project
 
 from avpe_desktop.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.needs_playback
-
-RENDER_TIMEOUT_MS = 120_000
 
 
 def test_the_preview_resets_when_another_project_opens(qtbot: QtBot, window: MainWindow) -> None:
@@ -19,9 +17,7 @@ def test_the_preview_resets_when_another_project_opens(qtbot: QtBot, window: Mai
 
     rendered = sample_project(qtbot, window, segments=2)
     project = rendered.project
-    job = window.render_project()
-    assert job is not None
-    qtbot.waitUntil(lambda: not job.active and job.status.finished, timeout=RENDER_TIMEOUT_MS)
+    render_to_end(qtbot, window)
     preview = window.project_view.preview
     assert isinstance(preview, PreviewPlayer)
     qtbot.waitUntil(lambda: preview.time_label.text() == "0:00 / 0:08", timeout=15_000)

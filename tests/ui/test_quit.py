@@ -12,14 +12,13 @@ from collections.abc import Callable
 import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
-from ui_helpers import WindowFactory, sample_project, write_project
+from ui_helpers import RENDER_TIMEOUT_MS, WindowFactory, ended, sample_project, write_project
 
 from avpe_desktop.context import AppContext
 from avpe_desktop.domain import JobStatus
-from avpe_desktop.ui.main_window import QUIT_ABANDON_MS, QUIT_PAUSE_MS
+from avpe_desktop.ui.main_window import QUIT_ABANDON_MS, QUIT_PAUSE_MS, MainWindow
 from avpe_desktop.ui.render_queue import JobView
 
-RENDER_TIMEOUT_MS = 120_000
 CLOSED_SOON_MS = QUIT_PAUSE_MS + QUIT_ABANDON_MS + 2_000
 """The window's own deadlines plus slack for a loaded machine: a guard, not a timing."""
 
@@ -40,18 +39,30 @@ def answer_yes_once(
     return asked
 
 
-def ended(job: JobView) -> bool:
-    return not job.active and job.status.finished
-
-
-def test_a_render_that_ends_while_the_quit_question_is_open_lets_the_window_quit(
-    qtbot: QtBot, open_window: WindowFactory, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def rendering(qtbot: QtBot, open_window: WindowFactory) -> tuple[MainWindow, JobView]:
+    """A window rendering a two-segment project, past its start."""
     window = open_window()
     sample_project(qtbot, window, segments=2)
     job = window.render_project()
     assert job is not None
     qtbot.waitUntil(lambda: job.fraction > 0, timeout=RENDER_TIMEOUT_MS)
+    return window, job
+
+
+def resumes_and_finishes(
+    qtbot: QtBot, open_window: WindowFactory, ctx: AppContext, job_id: str
+) -> None:
+    """Starting the app again resumes the job left in the queue, and it finishes."""
+    resumed = open_window().queue.view(job_id)
+    assert resumed is not None and resumed.active
+    qtbot.waitUntil(lambda: ended(resumed), timeout=RENDER_TIMEOUT_MS)
+    assert ctx.library.get_job(job_id).status is JobStatus.DONE
+
+
+def test_a_render_that_ends_while_the_quit_question_is_open_lets_the_window_quit(
+    qtbot: QtBot, open_window: WindowFactory, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window, job = rendering(qtbot, open_window)
     asked = answer_yes_once(qtbot, monkeypatch, lambda: ended(job))
 
     window.close()
@@ -83,22 +94,13 @@ def test_quitting_as_one_render_ends_and_the_next_starts_leaves_the_next_resumab
     assert ctx.library.get_job(first.id).status is JobStatus.DONE
     assert ctx.library.get_job(second.id).status is JobStatus.QUEUED
 
-    again = open_window()
-
-    resumed = again.queue.view(second.id)
-    assert resumed is not None and resumed.active
-    qtbot.waitUntil(lambda: ended(resumed), timeout=RENDER_TIMEOUT_MS)
-    assert ctx.library.get_job(second.id).status is JobStatus.DONE
+    resumes_and_finishes(qtbot, open_window, ctx, second.id)
 
 
 def test_quit_again_while_pausing_stops_the_renders_and_quits(
     qtbot: QtBot, open_window: WindowFactory, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    window = open_window()
-    sample_project(qtbot, window, segments=2)
-    job = window.render_project()
-    assert job is not None
-    qtbot.waitUntil(lambda: job.fraction > 0, timeout=RENDER_TIMEOUT_MS)
+    window, job = rendering(qtbot, open_window)
     answer_yes_once(qtbot, monkeypatch, lambda: True)
 
     window.close()
@@ -108,9 +110,4 @@ def test_quit_again_while_pausing_stops_the_renders_and_quits(
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=CLOSED_SOON_MS)
     assert ctx.library.get_job(job.id).status is JobStatus.QUEUED
 
-    again = open_window()
-
-    resumed = again.queue.view(job.id)
-    assert resumed is not None and resumed.active
-    qtbot.waitUntil(lambda: ended(resumed), timeout=RENDER_TIMEOUT_MS)
-    assert ctx.library.get_job(job.id).status is JobStatus.DONE
+    resumes_and_finishes(qtbot, open_window, ctx, job.id)

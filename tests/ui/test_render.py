@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
-from ui_helpers import TINY_RENDER, WindowFactory, sample_project
+from ui_helpers import (
+    RENDER_TIMEOUT_MS,
+    TINY_RENDER,
+    WindowFactory,
+    render_to_end,
+    sample_project,
+    wait_until_ended,
+)
 
 from avpe_desktop.context import AppContext
 from avpe_desktop.domain import JobStatus, StepKind, StepStatus
@@ -23,20 +30,6 @@ from avpe_desktop.ui.main_window import MainWindow
 from avpe_desktop.ui.render_questions import RENDER_AGAIN, answer_button
 from avpe_desktop.ui.render_queue import JobView
 from avpe_desktop.ui.timeline import SegmentStatus
-
-RENDER_TIMEOUT_MS = 120_000
-
-
-def wait_until_ended(qtbot: QtBot, job: JobView) -> None:
-    qtbot.waitUntil(lambda: not job.active and job.status.finished, timeout=RENDER_TIMEOUT_MS)
-
-
-def render_to_end(qtbot: QtBot, window: MainWindow) -> JobView:
-    """Presses Render on the open project and waits for the job to end."""
-    job = window.render_project()
-    assert job is not None
-    wait_until_ended(qtbot, job)
-    return job
 
 
 def timeline_statuses(window: MainWindow) -> list[SegmentStatus]:

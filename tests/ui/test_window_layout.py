@@ -8,7 +8,7 @@ from layout_checks import layout_problems
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QToolBar
 from pytestqt.qtbot import QtBot
-from ui_helpers import sample_project
+from ui_helpers import RENDER_TIMEOUT_MS, render_to_end, sample_project, wait_until_ended
 
 from avpe_desktop.ui.main_window import MINIMUM_SIZE, MainWindow
 from avpe_desktop.ui.render_queue import JobView
@@ -16,14 +16,11 @@ from avpe_desktop.ui.resources import icon
 from avpe_desktop.ui.widgets import TextWhenRoom, tool_button_style
 
 FULL_HD = QSize(1920, 1080)
-RENDER_TIMEOUT_MS = 120_000
 
 
 def rendered_project(qtbot: QtBot, window: MainWindow) -> JobView:
     sample_project(qtbot, window, segments=4)
-    job = window.render_project()
-    assert job is not None
-    qtbot.waitUntil(lambda: not job.active and job.status.finished, timeout=RENDER_TIMEOUT_MS)
+    job = render_to_end(qtbot, window)
     qtbot.waitUntil(window.queue_dock.isVisible)
     return job
 
@@ -105,7 +102,7 @@ def test_a_queue_card_keeps_its_footer_on_one_line_beside_its_action(
     assert job is not None
     qtbot.waitUntil(lambda: job.fraction > 0, timeout=RENDER_TIMEOUT_MS)
     window.queue.cancel(job)
-    qtbot.waitUntil(lambda: not job.active and job.status.finished, timeout=RENDER_TIMEOUT_MS)
+    wait_until_ended(qtbot, job)
     card = window.queue_panel.card(job)
     settle(qtbot, window, MINIMUM_SIZE)
     window.resizeDocks([window.queue_dock], [0], Qt.Orientation.Horizontal)  # its narrowest

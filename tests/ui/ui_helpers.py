@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from avpe_desktop.domain import Character, RenderSettings
 from avpe_desktop.ui.main_window import MainWindow
 from avpe_desktop.ui.project_document import ProjectDocument
+from avpe_desktop.ui.render_queue import JobView
 from avpe_desktop.ui.resources import sample_characters
 
 WindowFactory = Callable[[], MainWindow]
@@ -20,6 +21,9 @@ WindowFactory = Callable[[], MainWindow]
 
 TINY_RENDER = RenderSettings(resolution="720p", aspect_ratio="16:9", duration=4)
 """Two segments of this take a few seconds with the offline engine."""
+
+RENDER_TIMEOUT_MS = 120_000
+"""Generous: two shared cores running other tests at the same time render far slower."""
 
 
 def drop_files(widget: QWidget, paths: list[Path]) -> QDropEvent:
@@ -66,3 +70,19 @@ def sample_project(qtbot: QtBot, window: MainWindow, segments: int = 2) -> Proje
     write_project(qtbot, window, segments=segments)
     assert window.document is not None
     return window.document
+
+
+def ended(job: JobView) -> bool:
+    return not job.active and job.status.finished
+
+
+def wait_until_ended(qtbot: QtBot, job: JobView) -> None:
+    qtbot.waitUntil(lambda: ended(job), timeout=RENDER_TIMEOUT_MS)
+
+
+def render_to_end(qtbot: QtBot, window: MainWindow) -> JobView:
+    """Presses Render on the open project and waits for the job to end."""
+    job = window.render_project()
+    assert job is not None
+    wait_until_ended(qtbot, job)
+    return job

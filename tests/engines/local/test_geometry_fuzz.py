@@ -21,6 +21,7 @@ from typing import get_args
 import cv2
 import numpy as np
 import pytest
+from cake_chain import CAKE_CHAIN
 from local_engine_helpers import decode, png_bytes
 
 from avpe_desktop.domain import AspectRatio, Resolution, frame_size
@@ -242,20 +243,6 @@ def test_adversarial_pairs_tween_without_a_failure(case: str, aspect: AspectRati
     size = _small(aspect)
     first, last = (make(size) for make in ADVERSARIAL[case])
     assert _tween_failure(first, last, seed=7) is None
-
-
-# The sample script that failed: Grumble, "Grumble tries to bake a cake", 3 segments, default
-# settings; its segment 3 raised LinAlgError('Singular matrix'). Its keyframes, painted again.
-CAKE_CHAIN = (
-    "Wide shot in a cosy kitchen, in soft morning light: a happy Grumble, the tall teal "
-    "creature, bounces along, looking around with wide-eyed wonder, on the left of the frame.",
-    "Wide shot in a cosy kitchen, in bright daylight: a curious Grumble sniffs at the surprise "
-    "from a safe distance, in the centre of the frame.",
-    "Close-up in a cosy kitchen, in bright daylight: a triumphant Grumble holds its paws up in "
-    "triumph next to the surprise, on the left of the frame.",
-    "Wide shot in a cosy kitchen, at golden sunset: a calm Grumble snuggles up beside the "
-    "surprise, eyes half closed, on the right of the frame.",
-)
 
 
 def test_the_cake_scripts_last_segment_renders(grumble_jpg: bytes, tmp_path: Path) -> None:
