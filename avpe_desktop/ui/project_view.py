@@ -145,7 +145,6 @@ class ProjectView(QWidget):
         worded = (self.insert_button, self.delete_button, self.regenerate_button)
         self.tools_fit = TextWhenRoom(self.tools_row, lambda text: _show_words(worded, text))
         self.tools_row.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.tools_row.setMinimumWidth(self.tools_fit.icons_width)
         self.tasks.busyChanged.connect(lambda busy: self.regenerate_button.setEnabled(not busy))
 
         self.timeline = TimelineView()

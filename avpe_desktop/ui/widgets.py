@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
 
@@ -70,22 +70,41 @@ class TextWhenRoom(QObject):
     the icon (the text stays in the tooltip) when it does not: a narrow window keeps every
     button whole instead of cutting their words.
 
-    `show_text(True/False)` switches the row's buttons; both widths are measured once, here,
-    so the row must be complete. `icons_width` is the least the row needs."""
+    `show_text(True/False)` switches the row's buttons. Both widths are measured when first
+    needed and again after a change of style or font (the app's theme is applied once the
+    window is built, and changes every button's size); the row's minimum width follows
+    `icons_width`, the least it needs."""
+
+    _RESTYLED = (QEvent.Type.StyleChange, QEvent.Type.FontChange)
 
     def __init__(self, row: QWidget, show_text: Callable[[bool], None]) -> None:
         super().__init__(row)
         self._row = row
         self._show_text = show_text
-        row.ensurePolished()
-        self.icons_width = self._measure(False)
-        self.text_width = self._measure(True)
+        self._widths: tuple[int, int] | None = None
         self._text_shown = True
+        self._measured()
         row.installEventFilter(self)
 
     @property
     def text_shown(self) -> bool:
         return self._text_shown
+
+    @property
+    def icons_width(self) -> int:
+        return self._measured()[0]
+
+    @property
+    def text_width(self) -> int:
+        return self._measured()[1]
+
+    def _measured(self) -> tuple[int, int]:
+        if self._widths is None:
+            self._row.ensurePolished()
+            self._widths = (self._measure(False), self._measure(True))
+            self._show_text(self._text_shown)
+            self._row.setMinimumWidth(self._widths[0])
+        return self._widths
 
     def _measure(self, text: bool) -> int:
         """A tool bar's layout keeps its size hint until it is told to look again."""
@@ -96,10 +115,21 @@ class TextWhenRoom(QObject):
         return self._row.sizeHint().width()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
-        if watched is self._row and event.type() == QEvent.Type.Resize:
+        if watched is not self._row:
+            return False
+        if event.type() in self._RESTYLED:
+            self._widths = None
+            QTimer.singleShot(0, self, self._fit_current_width)  # dropped if the row is gone
+        elif event.type() == QEvent.Type.Resize:
             assert isinstance(event, QResizeEvent)
-            wanted = event.size().width() >= self.text_width
-            if wanted != self._text_shown:
-                self._text_shown = wanted
-                self._show_text(wanted)
+            self._fit(event.size().width())
         return False
+
+    def _fit_current_width(self) -> None:
+        self._fit(self._row.width())
+
+    def _fit(self, width: int) -> None:
+        wanted = width >= self.text_width
+        if wanted != self._text_shown:
+            self._text_shown = wanted
+            self._show_text(wanted)

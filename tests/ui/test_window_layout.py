@@ -6,10 +6,17 @@ from __future__ import annotations
 
 from layout_checks import layout_problems
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QApplication, QToolBar
 from pytestqt.qtbot import QtBot
-from ui_helpers import RENDER_TIMEOUT_MS, render_to_end, sample_project, wait_until_ended
+from ui_helpers import (
+    RENDER_TIMEOUT_MS,
+    WindowFactory,
+    render_to_end,
+    sample_project,
+    wait_until_ended,
+)
 
+from avpe_desktop.ui.app import apply_theme
 from avpe_desktop.ui.main_window import MINIMUM_SIZE, MainWindow
 from avpe_desktop.ui.render_queue import JobView
 from avpe_desktop.ui.resources import icon
@@ -67,6 +74,25 @@ def test_the_segment_tools_keep_their_words_while_they_fit(
     assert insert.toolButtonStyle() is Qt.ToolButtonStyle.ToolButtonIconOnly
     assert insert.toolTip()
     assert layout_problems(window.project_view) == []
+
+
+def test_the_segment_tools_fit_when_the_theme_comes_after_the_window(
+    qtbot: QtBot, open_window: WindowFactory, qapp: QApplication
+) -> None:
+    """As `avpe-desktop` starts: the window is built first and themed after, which changes
+    every button's size."""
+    qapp.setStyleSheet("")
+    try:
+        window = open_window()
+    finally:
+        apply_theme(qapp)
+    sample_project(qtbot, window, segments=2)
+    window.queue_dock.show()
+
+    settle(qtbot, window, MINIMUM_SIZE)
+
+    assert layout_problems(window.project_view) == []
+    assert window.project_view.tools_row.minimumWidth() == window.project_view.tools_fit.icons_width
 
 
 def test_the_queue_panel_never_takes_half_the_window(qtbot: QtBot, window: MainWindow) -> None:
