@@ -57,10 +57,13 @@ async def export_video(
     mode: ReframeMode = "crop",
     size: ExportSize = "platform",
 ) -> Path:
-    """The merged video when it already has this crossfade, else the rendered segments
+    """The merged video when it is current and has this crossfade, else the rendered segments
     merged again with it; then shaped to `aspect` and `size`."""
     merged = layout.merged_video
-    if merged.exists() and abs(crossfade - project.settings.crossfade_seconds) < 1e-6:
+    if (
+        _current(merged, project, layout)
+        and abs(crossfade - project.settings.crossfade_seconds) < 1e-6
+    ):
         return await run_in_thread(_shape, merged, destination, aspect, size, mode)
     with tempfile.TemporaryDirectory(dir=layout.root) as scratch:
         source = Path(scratch) / "merged.mp4"
@@ -69,6 +72,18 @@ async def export_video(
         )
         await run_in_thread(_shape, source, destination, aspect, size, mode)
     return destination
+
+
+def _current(merged: Path, project: Project, layout: ProjectLayout) -> bool:
+    """A whole video made before any of the clips it should hold was rendered again is an
+    older script's: an edited script whose new render came out partial leaves one behind,
+    and exporting it would pass the old video off as the new one."""
+    try:
+        made = merged.stat().st_mtime_ns
+    except FileNotFoundError:
+        return False
+    clips = (layout.segment_video(s.segment) for s in project.content.segments)
+    return all(made >= clip.stat().st_mtime_ns for clip in clips if clip.exists())
 
 
 def _clips(project: Project, layout: ProjectLayout) -> list[Path]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from export_helpers import rendered_project
+from export_helpers import rendered_project, synthetic_clip
 
 from avpe_desktop.domain import AspectRatio, Project
 from avpe_desktop.domain.settings import ExportSize, ReframeMode
@@ -137,6 +137,20 @@ async def test_another_crossfade_merges_again_then_sizes(
     assert info.size == (1080, 1080)
     two_clips = 2 * probe(layout.segment_video(1)).duration
     assert info.duration == pytest.approx(two_clips - 0.25, abs=0.1)
+
+
+async def test_a_whole_video_older_than_a_clip_is_not_exported_as_the_current_one(
+    tmp_path: Path,
+) -> None:
+    """An edited script rendered again (partly): its clip is newer than the old whole video."""
+    project, layout = rendered_project(tmp_path / "ws", AspectRatio.LANDSCAPE)
+    old = layout.merged_video.read_bytes()
+    synthetic_clip(layout.segment_video(2), probe(layout.segment_video(2)).size, shade=90)
+
+    out = await export_video(project, layout, tmp_path / "now.mp4", AspectRatio.LANDSCAPE, 0.0)
+
+    assert out.read_bytes() != old
+    assert probe(out).duration == pytest.approx(2 * probe(layout.segment_video(1)).duration, 0.1)
 
 
 def test_export_names_carry_the_ratio_so_exports_never_overwrite_each_other() -> None:
