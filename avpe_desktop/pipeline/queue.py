@@ -55,6 +55,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+UNEXPECTED_ERROR = (
+    "An unexpected error stopped the render ({exc.__class__.__name__}); its details are in the "
+    "log file. Retry it, and if it happens again, send the log file with a report."
+)
+
 EngineFactory = Callable[[str | None], Engine]
 """Builds the engine a job records by name; None asks for the configured default."""
 
@@ -228,7 +233,9 @@ class RenderQueue:
             )
         except JobCancelledError:
             return self._stopped(job, ledger)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Ctrl-C reaches here when it lands outside the CLI's gentle pause (say, while the
+            # render starts): stopped, back in the queue, like an interrupted job.
             self._stopped(job, ledger)
             raise
         except (EngineError, MediaError, OSError, ValueError) as exc:
@@ -237,7 +244,8 @@ class RenderQueue:
                 job, status=JobStatus.FAILED, error=message, cost_spent_usd=ledger.spent()
             )
         except BaseException as exc:
-            self._save(job, status=JobStatus.FAILED, error=f"Internal error: {exc!r}")
+            log.exception("An unexpected error stopped the render of job %s", job.id)
+            self._save(job, status=JobStatus.FAILED, error=UNEXPECTED_ERROR.format(exc=exc))
             raise
         status, error = _outcome(result, ledger)
         if self._cancel_saved(job.id):

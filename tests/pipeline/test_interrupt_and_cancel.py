@@ -216,3 +216,46 @@ async def test_a_cancel_stops_the_render_with_a_library_read_a_second_at_most(
     # one to record the stop; reading before every poll, as before, was one read per poll.
     assert runner_reads <= 3 + polls() * POLL_SECONDS / CANCEL_CHECK_SECONDS
     assert runner_reads < polls() / 4
+
+
+async def test_ctrl_c_outside_the_gentle_pause_leaves_the_job_queued_not_failed(
+    library: SqliteLibrary, tmp_path: Path, emulator: Emulator, make_queue: QueueFactory
+) -> None:
+    queue = make_queue()
+    job = queue.submit(_project(library, tmp_path))
+
+    def ctrl_c(event: ProgressEvent) -> None:
+        if event.stage is Stage.KEYFRAME:
+            raise KeyboardInterrupt
+
+    queue.listener = ctrl_c
+    with pytest.raises(KeyboardInterrupt):
+        await queue.run(job.id)
+
+    stored = library.get_job(job.id)
+    assert stored.status is JobStatus.QUEUED and stored.error is None
+
+
+async def test_a_bug_fails_the_job_in_words_with_its_traceback_in_the_log(
+    library: SqliteLibrary,
+    tmp_path: Path,
+    emulator: Emulator,
+    make_queue: QueueFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queue = make_queue()
+    job = queue.submit(_project(library, tmp_path))
+
+    def bug(event: ProgressEvent) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    queue.listener = bug
+    with pytest.raises(ZeroDivisionError):
+        await queue.run(job.id)
+
+    stored = library.get_job(job.id)
+    assert stored.status is JobStatus.FAILED
+    assert stored.error is not None and stored.error.startswith("An unexpected error stopped")
+    assert "ZeroDivisionError" in stored.error and "division by zero" not in stored.error
+    (record,) = [r for r in caplog.records if r.exc_info]
+    assert record.exc_info is not None and record.exc_info[0] is ZeroDivisionError
