@@ -13,6 +13,7 @@ from avpe_desktop.domain.jobs import (
 )
 from avpe_desktop.domain.project import Project
 from avpe_desktop.domain.settings import AspectRatio, RenderSettings, Resolution, frame_size
+from avpe_desktop.domain.soundtrack import LoudnessPreset, Soundtrack, SoundtrackSettings
 
 __all__ = [
     "AspectRatio",
@@ -24,12 +25,15 @@ __all__ = [
     "Format",
     "Job",
     "JobStatus",
+    "LoudnessPreset",
     "MergedVideo",
     "Project",
     "RenderResult",
     "RenderSettings",
     "Resolution",
     "Segment",
+    "Soundtrack",
+    "SoundtrackSettings",
     "Step",
     "StepKind",
     "StepStatus",

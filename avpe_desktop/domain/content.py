@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from avpe_desktop.domain._base import Model, NonEmptyText
 from avpe_desktop.domain.character import DEFAULT_CREATURE_LANGUAGE
+from avpe_desktop.domain.soundtrack import Soundtrack
 
 MAX_SEGMENTS = 20
 MAX_TITLE = 200
@@ -76,11 +77,14 @@ class Segment(Model):
 
 
 class Content(Model):
-    """A script: a title and numbered segments. Serialises to the seed's response body."""
+    """A script: a title and numbered segments. Serialises to the seed's response body; the
+    soundtrack is an optional key of our own that is left out when there is none, so a seed
+    script reads and writes exactly as before."""
 
     title: NonEmptyText = Field(max_length=MAX_TITLE)
     segments: list[Segment] = Field(min_length=1, max_length=MAX_SEGMENTS)
     format: Format | None = None
+    soundtrack: Soundtrack | None = None
 
     @model_validator(mode="after")
     def _numbered_in_order(self) -> Self:
@@ -92,7 +96,9 @@ class Content(Model):
     def renumbered(self, segments: list[Segment]) -> Content:
         """A copy with these segments numbered 1..n, for inserts, deletes and moves."""
         fixed = [s.model_copy(update={"segment": i}) for i, s in enumerate(segments, start=1)]
-        return Content(title=self.title, segments=fixed, format=self.format)
+        return Content(
+            title=self.title, segments=fixed, format=self.format, soundtrack=self.soundtrack
+        )
 
     def to_seed_dict(self) -> dict[str, Any]:
         return {"content": self.model_dump(mode="json", exclude_none=True)}
