@@ -64,6 +64,11 @@ def _read_content(layout: ProjectLayout) -> Content:
             f"The project's script cannot be read, so no song was attached. "
             f"{describe_os_error(exc)}"
         ) from exc
+    except ValueError as exc:
+        raise AudioFileError(
+            f"The project's script ({layout.content_json.name}) is damaged, so no song was "
+            "attached: the project folder was left as it is."
+        ) from exc
 
 
 def _digest(path: Path) -> str:

@@ -139,3 +139,13 @@ def test_a_full_disk_while_saving_keeps_the_old_song_and_script(
         attach_soundtrack(layout, make_song(tmp_path / "new.flac", 1.0))
 
     assert _snapshot(layout) == before
+
+
+def test_a_damaged_script_is_named_and_left_alone(layout: ProjectLayout, tmp_path: Path) -> None:
+    layout.content_json.write_text('{"content": {"title": ', encoding="utf-8")
+    before = _snapshot(layout)
+
+    with pytest.raises(AudioFileError, match=r"script \(content.json\) is damaged"):
+        attach_soundtrack(layout, make_song(tmp_path / "song.mp3", 1.0))
+
+    assert _snapshot(layout) == before
