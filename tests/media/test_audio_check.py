@@ -15,6 +15,7 @@ from avpe_desktop.media.audio_check import (
     check_audio_file,
 )
 from avpe_desktop.media.demo_music import DEMO_MUSIC_SECONDS, demo_music
+from avpe_desktop.media.ffmpeg import run_ffmpeg
 
 EXPECTED_CODEC = {
     ".mp3": "mp3",
@@ -103,8 +104,6 @@ def test_a_silent_song_is_refused(tmp_path: Path) -> None:
 
 def test_a_file_without_sound_is_refused(tmp_path: Path) -> None:
     picture = tmp_path / "cover.png"
-    from avpe_desktop.media.ffmpeg import run_ffmpeg
-
     run_ffmpeg(["-f", "lavfi", "-i", "color=c=red:s=32x32", "-frames:v", "1", picture])
     assert "'cover.png' has no sound in it" in _refusal(picture)
 
