@@ -115,7 +115,11 @@ class GeminiScriptWriter:
         blocks = (
             json_block("BRIEF", brief.model_dump(mode="json"))
             + json_block("CHARACTER", character.model_dump(mode="json"))
-            + json_block("CONTENT", content.model_dump(mode="json", exclude_none=True))
+            # The soundtrack's settings are the mix's business, not the writer's.
+            + json_block(
+                "CONTENT",
+                content.model_dump(mode="json", exclude_none=True, exclude={"soundtrack"}),
+            )
             + json_block("SEGMENT_NUMBER", number)
         )
         prompt = prompt_template("rewrite_segment").substitute(fields, number=number, blocks=blocks)
