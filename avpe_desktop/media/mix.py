@@ -3,8 +3,9 @@
 The video stream is copied packet for packet from the merged (or reframed) render, so changing
 the music of a finished video costs the seconds an audio encode takes, never a re-render. The
 song and the clips' own sound are mixed in numpy (offset, gain, fades, the ducking envelope),
-then loudnorm brings the mix to the target loudness in two passes, and what was written is
-measured again, because the AAC encoder can lift the true peak a little over what went in.
+the mix is measured and brought to the target loudness by one gain (with a true-peak limiter
+only where that gain would pass the ceiling), and what was written is measured again: the AAC
+encoder and the limiter both move the result a little, so a miss is corrected and written anew.
 """
 
 from __future__ import annotations
@@ -158,14 +159,14 @@ def _level_and_write(video: Path, raw: Path, target: LoudnessTarget, out: Path) 
     """Encodes the mix into `out` at the target loudness and returns the measurement of what
     was written. The first try is one gain from the mix's own measurement (and a limiter if
     that gain would pass the ceiling); limiting and the AAC encoder both move the result a
-    little, so each further try corrects by what the written file measured."""
+    little, so each further try corrects by what the written file measured. After the last
+    try the measurement is returned as it is: the report never claims more than was written."""
     mixed = measure_loudness(raw, RAW_FORMAT, peak="sample")
     if mixed.integrated_lufs <= SILENT_LUFS:
         _encode(video, raw, "anull", out)
         return measure_loudness(out)
     gain = target.integrated_lufs - mixed.integrated_lufs
-    margin = _PEAK_MARGIN_DB
-    limit = target.true_peak_dbtp - margin
+    limit = target.true_peak_dbtp - _PEAK_MARGIN_DB
     needs_limit = mixed.peak_db + gain > limit
     for _ in range(_ATTEMPTS):
         _encode(video, raw, leveling_filter(gain, limit if needs_limit else None), out)
