@@ -198,3 +198,19 @@ def test_settings_out_of_range_are_refused_in_words(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         MixSettings(**settings)  # type: ignore[arg-type]  # the cases mix floats and a target
+
+
+def test_song_shorter_than_the_video_fades_out_at_its_own_end(
+    tmp_path: Path, make_clip: MakeClip
+) -> None:
+    video = make_clip("silent.mp4", seconds=5.0, audio=False)
+    t = np.arange(3 * RATE) / RATE
+    music = write_wav(tmp_path / "short.wav", sine(200, t, 0.1))
+    report = mix_soundtrack(
+        video, music, tmp_path / "out.mp4", MixSettings(fade_in=0, fade_out=1.0)
+    )
+    mixed = read_pcm(tmp_path / "out.mp4")
+    steady = band_db(mixed, 0.5, 1.9, 200)
+    assert band_db(mixed, 2.6, 2.95, 200) < steady - 6
+    assert band_db(mixed, 3.5, 4.9, 200) < steady - 60
+    assert report.duration == pytest.approx(5.0, abs=0.05)
