@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +99,12 @@ def test_not_audio_is_refused_in_words(tmp_path: Path) -> None:
     fake.write_bytes(b"this is a text file, not a song")
     with pytest.raises(MusicAnalysisError, match=r"song\.mp3 could not be read as audio"):
         analyse_song(fake)
+
+
+def test_librosa_loads_only_when_a_song_is_analysed() -> None:
+    code = (
+        "import sys, avpe_desktop.media.beats, avpe_desktop.pipeline.beat_cuts; "
+        "print('librosa' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
