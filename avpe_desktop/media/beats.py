@@ -17,7 +17,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -75,16 +75,28 @@ class MusicAnalysis:
 
     @classmethod
     def from_json(cls, text: str) -> MusicAnalysis:
-        data: dict[str, Any] = json.loads(text)
-        return cls(
-            length=float(data["length"]),
-            tempo_bpm=float(data["tempo_bpm"]),
-            beat_times=tuple(float(t) for t in data["beat_times"]),
-            sections=tuple(
-                EnergySection(float(s["start"]), float(s["end"]), s["energy"])
+        """Raises ValueError for anything but a saved analysis (a damaged cache is analysed
+        again rather than trusted)."""
+        try:
+            data: dict[str, Any] = json.loads(text)
+            sections = tuple(
+                EnergySection(float(s["start"]), float(s["end"]), _energy(s["energy"]))
                 for s in data["sections"]
-            ),
-        )
+            )
+            return cls(
+                length=float(data["length"]),
+                tempo_bpm=float(data["tempo_bpm"]),
+                beat_times=tuple(float(t) for t in data["beat_times"]),
+                sections=sections,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a saved music analysis ({exc!r})") from exc
+
+
+def _energy(value: object) -> Energy:
+    if value not in get_args(Energy):
+        raise ValueError(f"unknown energy {value!r}")
+    return cast(Energy, value)
 
 
 def decode_mono(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE) -> FloatArray:
@@ -96,9 +108,13 @@ def decode_mono(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE) ->
             what=f"reading {p.name}",
         )
     except FFmpegError as exc:
-        raise MusicAnalysisError(
-            f"{p.name} could not be read as audio: {_reason(exc.stderr_tail)}"
-        ) from exc
+        if "matches no streams" in exc.stderr_tail:
+            problem = "it has no sound in it."
+        elif "Invalid data found" in exc.stderr_tail:
+            problem = "it is damaged, or not an audio file at all."
+        else:
+            problem = _reason(exc.stderr_tail)
+        raise MusicAnalysisError(f"{p.name} could not be read as audio: {problem}") from exc
     samples = np.frombuffer(result.stdout, dtype="<f4").astype(np.float32)
     if samples.size == 0:
         raise MusicAnalysisError(f"{p.name} holds no sound: its audio is empty.")

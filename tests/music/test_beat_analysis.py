@@ -12,6 +12,7 @@ import pytest
 from music_helpers import click_times, click_track, drum_loop, write_song
 
 from avpe_desktop.media.beats import MusicAnalysis, MusicAnalysisError, analyse_song
+from avpe_desktop.media.ffmpeg import run_ffmpeg
 
 BEAT_TOLERANCE = 0.030
 
@@ -88,6 +89,15 @@ def test_analysis_round_trips_through_json(tmp_path: Path) -> None:
     assert analysis.beat_period == pytest.approx(60.0 / analysis.tempo_bpm)
 
 
+@pytest.mark.parametrize(
+    "damaged",
+    ["", "{}", '{"length": 3, "tempo_bpm": 120, "beat_times": [], "sections": [{"energy": 1}]}'],
+)
+def test_a_damaged_saved_analysis_is_refused(damaged: str) -> None:
+    with pytest.raises(ValueError, match="not a saved music analysis"):
+        MusicAnalysis.from_json(damaged)
+
+
 def test_silence_is_refused_in_words(tmp_path: Path) -> None:
     song = write_song(np.zeros(44_100 * 5, np.float32), tmp_path / "quiet.wav")
     with pytest.raises(MusicAnalysisError, match=r"quiet\.wav: the song is silent"):
@@ -97,8 +107,19 @@ def test_silence_is_refused_in_words(tmp_path: Path) -> None:
 def test_not_audio_is_refused_in_words(tmp_path: Path) -> None:
     fake = tmp_path / "song.mp3"
     fake.write_bytes(b"this is a text file, not a song")
-    with pytest.raises(MusicAnalysisError, match=r"song\.mp3 could not be read as audio"):
+    with pytest.raises(
+        MusicAnalysisError, match=r"song\.mp3 could not be read as audio: it is damaged"
+    ):
         analyse_song(fake)
+
+
+def test_a_video_without_sound_is_refused_in_words(tmp_path: Path) -> None:
+    video = tmp_path / "clip.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "color=red:s=64x64:d=1", video])
+    with pytest.raises(
+        MusicAnalysisError, match=r"clip\.mp4 could not be read as audio: it has no sound"
+    ):
+        analyse_song(video)
 
 
 def test_librosa_loads_only_when_a_song_is_analysed() -> None:
