@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from music_helpers import click_times, click_track, drum_loop, write_song
+from music_helpers import RATE, click_times, click_track, drum_loop, write_song
 
 from avpe_desktop.media.beats import MusicAnalysis, MusicAnalysisError, analyse_song
 from avpe_desktop.media.ffmpeg import run_ffmpeg
@@ -129,3 +129,16 @@ def test_librosa_loads_only_when_a_song_is_analysed() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_song_without_rhythm_is_refused_in_words(tmp_path: Path) -> None:
+    seconds = np.arange(10 * RATE) / RATE
+    hum = (0.3 * np.sin(2 * np.pi * 440 * seconds)).astype(np.float32)
+    with pytest.raises(MusicAnalysisError, match=r"hum\.wav: no steady beat was found"):
+        analyse_song(write_song(hum, tmp_path / "hum.wav"))
+
+
+def test_an_empty_audio_file_is_refused_in_words(tmp_path: Path) -> None:
+    empty = write_song(np.zeros(0, np.float32), tmp_path / "empty.wav")
+    with pytest.raises(MusicAnalysisError, match=r"empty\.wav holds no sound"):
+        analyse_song(empty)
