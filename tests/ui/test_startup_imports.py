@@ -1,5 +1,5 @@
-"""The first screen loads only what it shows: the Google SDK, OpenCV, numpy, moviepy and Qt
-Multimedia load when first used, the keyring (and its D-Bus stack) after the first paint, the
+"""The first screen loads only what it shows: the Google SDK, OpenCV, numpy, moviepy, librosa
+and Qt Multimedia load when first used, the keyring (and its D-Bus stack) after the first paint, the
 process pool's multiprocessing when a pool starts. Checked in a fresh process, on
 `sys.modules` at the moment the library is painted, since what a test process has already
 imported says nothing."""
@@ -22,6 +22,7 @@ LOADED_LATER = (
     "cv2",
     "numpy",
     "moviepy",
+    "librosa",
     "PySide6.QtMultimedia",
     "keyring",
     "multiprocessing",
