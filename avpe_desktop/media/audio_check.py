@@ -16,7 +16,7 @@ from pathlib import Path
 
 from avpe_desktop.input_files import InputFileError, describe_os_error
 from avpe_desktop.media.ffmpeg import FFmpegError, run_ffmpeg
-from avpe_desktop.media.probe import _STREAM, _audio_fields, _split_top_level
+from avpe_desktop.media.probe import STREAM_LINE, audio_fields, split_top_level
 
 MAX_SOUNDTRACK_SECONDS = 30 * 60
 SILENCE_DBFS = -60.0
@@ -100,9 +100,9 @@ def _read_header(path: Path, name: str) -> str:
 
 
 def _audio_stream(header: str, name: str) -> dict[str, str | int]:
-    for kind, desc in _STREAM.findall(header):
+    for kind, desc in STREAM_LINE.findall(header):
         if kind == "Audio":
-            fields = _audio_fields(_split_top_level(desc))
+            fields = audio_fields(split_top_level(desc))
             codec = str(fields["codec"])
             if codec not in AUDIO_SUFFIX_BY_CODEC and not codec.startswith("pcm_"):
                 raise AudioFileError(

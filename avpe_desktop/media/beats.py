@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from avpe_desktop.media.ffmpeg import FFmpegError, MediaError, run_ffmpeg
-from avpe_desktop.media.probe import _reason, _require_file
+from avpe_desktop.media.probe import failure_reason, require_file
 
 SAMPLE_RATE = 22050
 # 11.6 ms frames at 22050 Hz: librosa's default of 512 samples (23 ms) leaves too little room
@@ -101,7 +101,7 @@ def _energy(value: object) -> Energy:
 
 def decode_mono(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE) -> FloatArray:
     """The first audio stream of `path` as mono float samples in [-1, 1]."""
-    p = _require_file(path)
+    p = require_file(path)
     try:
         result = run_ffmpeg(
             ["-i", p, "-map", "0:a:0", "-ac", "1", "-ar", str(sample_rate), "-f", "f32le", "-"],
@@ -113,7 +113,7 @@ def decode_mono(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE) ->
         elif "Invalid data found" in exc.stderr_tail:
             problem = "it is damaged, or not an audio file at all."
         else:
-            problem = _reason(exc.stderr_tail)
+            problem = failure_reason(exc.stderr_tail)
         raise MusicAnalysisError(f"{p.name} could not be read as audio: {problem}") from exc
     samples = np.frombuffer(result.stdout, dtype="<f4").astype(np.float32)
     if samples.size == 0:

@@ -53,14 +53,14 @@ class VideoInfo:
 
 
 _DURATION = re.compile(r"^\s*Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)", re.MULTILINE)
-_STREAM = re.compile(r"^\s*Stream #\d+:\d+\S*: (Video|Audio): (.*)$", re.MULTILINE)
+STREAM_LINE = re.compile(r"^\s*Stream #\d+:\d+\S*: (Video|Audio): (.*)$", re.MULTILINE)
 _SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})\b")
 _RATE = re.compile(r"^(\d+(?:\.\d+)?)(k?) (fps|tbr)$")
 _HZ = re.compile(r"^(\d+) Hz$")
 _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "quad": 4, "hexagonal": 6, "octagonal": 8}
 
 
-def _require_file(path: str | os.PathLike[str]) -> Path:
+def require_file(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if not p.is_file():
         raise MediaError(f"{p} does not exist or is not a file")
@@ -72,7 +72,7 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
 
     Raises MediaError for a missing file, a file that is not a video, or corrupt video data.
     """
-    p = _require_file(path)
+    p = require_file(path)
     try:
         result = run_ffmpeg(
             [
@@ -96,7 +96,9 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
             loglevel="info",
         )
     except FFmpegError as exc:
-        raise MediaError(f"{p.name} is not a readable video: {_reason(exc.stderr_tail)}") from exc
+        raise MediaError(
+            f"{p.name} is not a readable video: {failure_reason(exc.stderr_tail)}"
+        ) from exc
     header = result.stderr.decode("utf-8", errors="replace")
     if "partial file" in header:  # the demuxer met the end of the file mid-stream
         raise MediaError(f"{p.name} is not a readable video: the file is truncated")
@@ -107,7 +109,7 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
 _NOISE = ("Task finished", "Terminating thread", "[out#")
 
 
-def _reason(stderr: str) -> str:
+def failure_reason(stderr: str) -> str:
     """The last log line that names a problem; the rest of ffmpeg's output (the stream listing,
     the thread shutdown chatter) is noise to a person reading the message."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
@@ -120,12 +122,12 @@ def _reason(stderr: str) -> str:
 def _parse(path: Path, header: str, progress: str) -> VideoInfo:
     video: dict[str, str | int | float] | None = None
     audio: dict[str, str | int] | None = None
-    for kind, desc in _STREAM.findall(header):
-        fields = _split_top_level(desc)
+    for kind, desc in STREAM_LINE.findall(header):
+        fields = split_top_level(desc)
         if kind == "Video" and video is None and "attached pic" not in desc:
             video = _video_fields(fields)
         elif kind == "Audio" and audio is None:
-            audio = _audio_fields(fields)
+            audio = audio_fields(fields)
     if video is None:
         raise MediaError(f"{path.name} has no video stream")
     frames = [int(v) for v in re.findall(r"^frame=(\d+)$", progress, re.MULTILINE)]
@@ -154,7 +156,7 @@ def _parse(path: Path, header: str, progress: str) -> VideoInfo:
     )
 
 
-def _split_top_level(desc: str) -> list[str]:
+def split_top_level(desc: str) -> list[str]:
     """Splits ffmpeg's stream description on commas outside parentheses: `yuv420p(tv, bt709)`
     is one field."""
     fields, depth, start = [], 0, 0
@@ -191,7 +193,7 @@ def _video_fields(fields: list[str]) -> dict[str, str | int | float]:
     return out
 
 
-def _audio_fields(fields: list[str]) -> dict[str, str | int]:
+def audio_fields(fields: list[str]) -> dict[str, str | int]:
     rate = next((int(m.group(1)) for f in fields if (m := _HZ.match(f))), 0)
     layout = fields[2].split("(")[0].strip() if len(fields) > 2 else ""
     return {"codec": fields[0].split()[0], "rate": rate, "channels": _channels(layout)}
@@ -215,7 +217,7 @@ def iter_frames(
 ) -> Iterator[np.ndarray]:
     """Yields the video's frames as RGB uint8 arrays, decoding as they are consumed; stopping
     early stops ffmpeg. `from_end` starts that many seconds before the end."""
-    p = _require_file(path)
+    p = require_file(path)
     info = info or probe(p)
     yield from _decode(p, info, [], ["-sseof", f"-{from_end:.3f}"] if from_end else [])
 
@@ -263,7 +265,7 @@ def _read_exact(stream: IO[bytes], nbytes: int) -> bytearray | None:
 
 def read_frame(path: str | os.PathLike[str], index: FrameIndex = "first") -> np.ndarray:
     """One frame as RGB: "first", "last", or an index (negative counts from the end)."""
-    p = _require_file(path)
+    p = require_file(path)
     info = probe(p)
     if index == "last":
         # Seeking near the end and keeping the final decoded frame is exact and cheap even
