@@ -1,6 +1,6 @@
 """Attaching a song copies it into the project and names it in content.json; a refused song
-or a failed write leaves the project as it was, and a replaced song goes only once the new
-one is in place."""
+or a failed write leaves the project as it was, and a replaced song stays for undo. The
+soundtrack's settings reach the mixer, and a song's analysis is made once."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from audio_helpers import make_song
 from avpe_desktop import soundtracks
 from avpe_desktop.domain import Content, LoudnessPreset, SoundtrackSettings
 from avpe_desktop.media.audio_check import AudioFileError
-from avpe_desktop.soundtracks import attach_soundtrack, soundtrack_path
+from avpe_desktop.media.beats import MusicAnalysis
+from avpe_desktop.soundtracks import attach_soundtrack, mix_settings, song_analysis, soundtrack_path
 from avpe_desktop.storage.atomic import atomic_write_text
 from avpe_desktop.storage.layout import ProjectLayout, allocate_project_folder
 from avpe_desktop.testing.sample_script import garden_script
@@ -60,7 +61,7 @@ def test_a_song_is_copied_into_the_project_and_named_in_the_script(
     assert content.segments == garden_script(3).segments
 
 
-def test_replacing_the_song_keeps_its_settings_and_removes_the_old_file(
+def test_replacing_the_song_keeps_its_settings_and_the_old_file_for_undo(
     layout: ProjectLayout, tmp_path: Path
 ) -> None:
     first, _ = attach_soundtrack(
@@ -74,8 +75,10 @@ def test_replacing_the_song_keeps_its_settings_and_removes_the_old_file(
     assert second.soundtrack is not None
     assert second.soundtrack.settings == SoundtrackSettings(duck_db=6.0)
     assert soundtrack_path(layout, second.soundtrack).suffix == ".flac"
-    assert not old.exists()
-    assert [p.name for p in layout.root.glob("soundtrack-*")] == [second.soundtrack.file]
+    assert old.is_file()
+    assert sorted(p.name for p in layout.root.glob("soundtrack-*")) == sorted(
+        [first.soundtrack.file, second.soundtrack.file]
+    )
 
 
 def test_the_same_song_attached_twice_is_one_file(layout: ProjectLayout, tmp_path: Path) -> None:
@@ -149,3 +152,50 @@ def test_a_damaged_script_is_named_and_left_alone(layout: ProjectLayout, tmp_pat
         attach_soundtrack(layout, make_song(tmp_path / "song.mp3", 1.0))
 
     assert _snapshot(layout) == before
+
+
+def test_the_mixer_gets_the_creators_settings(layout: ProjectLayout) -> None:
+    settings = SoundtrackSettings(
+        start=1.5,
+        gain_db=-3.0,
+        fade_in=0.25,
+        fade_out=1.0,
+        keep_clip_audio=False,
+        duck_db=8.0,
+        duck_attack_ms=30.0,
+        duck_release_ms=500.0,
+        loudness=LoudnessPreset.BROADCAST,
+    )
+    mix = mix_settings(settings)
+    assert (mix.music_start, mix.music_gain_db, mix.fade_in, mix.fade_out) == (1.5, -3.0, 0.25, 1.0)
+    assert (mix.keep_clip_audio, mix.duck_db, mix.duck_attack_ms, mix.duck_release_ms) == (
+        False,
+        8.0,
+        30.0,
+        500.0,
+    )
+    assert mix.loudness.integrated_lufs == -23.0
+    assert mix_settings(settings, fade_out=2.4).fade_out == 2.4
+    assert mix_settings(settings.model_copy(update={"ducking": False})).duck_db == 0.0
+
+
+def test_a_songs_analysis_is_made_once_and_a_damaged_cache_is_made_again(
+    layout: ProjectLayout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content, _ = attach_soundtrack(layout, make_song(tmp_path / "a.wav", 1.0))
+    assert content.soundtrack is not None
+    made = MusicAnalysis(length=1.0, tempo_bpm=120.0, beat_times=(0.0, 0.5), sections=())
+    calls: list[Path] = []
+
+    def analyse(path: Path) -> MusicAnalysis:
+        calls.append(path)
+        return made
+
+    monkeypatch.setattr(soundtracks, "analyse_song", analyse)
+    assert song_analysis(layout, content.soundtrack) == made
+    assert song_analysis(layout, content.soundtrack) == made
+    assert calls == [soundtrack_path(layout, content.soundtrack)]
+    (cache,) = layout.root.glob("*.beats.json")
+    cache.write_text("{not json", encoding="utf-8")
+    assert song_analysis(layout, content.soundtrack) == made
+    assert len(calls) == 2

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from avpe_desktop.domain.soundtrack import LoudnessPreset
 from avpe_desktop.media.ffmpeg import FFmpegError, MediaError, run_ffmpeg
 
 # Integrated loudness under this is silence to BS.1770 (its absolute gate is -70 LUFS).
@@ -27,19 +28,8 @@ SILENT_LUFS = -70.0
 _OVERSAMPLED_RATE = 192_000
 
 
-@dataclass(frozen=True)
-class LoudnessTarget:
-    """Where a delivered file should land: integrated loudness and the true-peak ceiling."""
-
-    name: str
-    integrated_lufs: float
-    true_peak_dbtp: float
-
-
-SOCIAL = LoudnessTarget("Social and streaming", -14.0, -1.0)
-PODCAST = LoudnessTarget("Podcast", -16.0, -1.0)
-BROADCAST = LoudnessTarget("Broadcast", -23.0, -1.0)
-PRESETS = {"social": SOCIAL, "podcast": PODCAST, "broadcast": BROADCAST}
+SOCIAL = LoudnessPreset.SOCIAL.target
+PRESETS = {preset.value: preset.target for preset in LoudnessPreset}
 
 
 PeakKind = Literal["true", "sample"]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from avpe_desktop.domain.soundtrack import LoudnessTarget
 from avpe_desktop.media.ducking import duck_gain
 from avpe_desktop.media.encode import DEFAULT_SAMPLE_RATE
 from avpe_desktop.media.ffmpeg import MediaError, run_ffmpeg
@@ -26,7 +27,6 @@ from avpe_desktop.media.loudness import (
     SILENT_LUFS,
     SOCIAL,
     Loudness,
-    LoudnessTarget,
     leveling_filter,
     measure_loudness,
 )

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from media_helpers import MakeClip, sweep_frames
 
+from avpe_desktop.domain.soundtrack import LoudnessTarget
 from avpe_desktop.media.encode import write_video
 from avpe_desktop.media.ffmpeg import MediaError, run_ffmpeg
-from avpe_desktop.media.loudness import PRESETS, LoudnessTarget, measure_loudness
+from avpe_desktop.media.loudness import PRESETS, measure_loudness
 from avpe_desktop.media.mix import MixSettings, mix_soundtrack
 from avpe_desktop.media.pcm import read_pcm
 from avpe_desktop.media.probe import probe
@@ -190,7 +191,7 @@ def test_start_past_the_end_of_the_song_is_refused(tmp_path: Path, make_clip: Ma
         ({"duck_db": 60.0}, "0 to 40 dB"),
         ({"duck_attack_ms": 0.0}, "attack and release"),
         ({"music_gain_db": float("nan")}, "must be numbers"),
-        ({"loudness": LoudnessTarget("Hot", -9.0, 2.0)}, "at or below 0 dBTP"),
+        ({"loudness": LoudnessTarget(-9.0, 2.0)}, "at or below 0 dBTP"),
     ],
 )
 def test_settings_out_of_range_are_refused_in_words(
