@@ -18,7 +18,7 @@ from avpe_desktop.domain import Content, Soundtrack, SoundtrackSettings
 from avpe_desktop.input_files import describe_os_error
 from avpe_desktop.media.audio_check import AudioFileError, AudioInfo, check_audio_file
 from avpe_desktop.media.beats import MusicAnalysis, analyse_song
-from avpe_desktop.media.mix import MixSettings
+from avpe_desktop.media.mix import MixReport, MixSettings, mix_soundtrack
 from avpe_desktop.storage.atomic import atomic_output, atomic_write_text
 from avpe_desktop.storage.layout import ProjectLayout
 
@@ -80,6 +80,22 @@ def mix_settings(settings: SoundtrackSettings, fade_out: float | None = None) ->
         duck_release_ms=settings.duck_release_ms,
         loudness=settings.loudness.target,
     )
+
+
+def score_video(layout: ProjectLayout, content: Content, video: Path, out: Path) -> MixReport:
+    """Writes `out`: `video`'s picture copied bit for bit, under the project's song mixed and
+    levelled as its soundtrack settings say. Raises ValueError when the project has no song."""
+    if content.soundtrack is None:
+        raise ValueError("the project has no soundtrack to mix")
+    return mix_soundtrack(
+        video, soundtrack_path(layout, content.soundtrack), out, project_mix(content)
+    )
+
+
+def project_mix(content: Content) -> MixSettings:
+    """The mixer's settings for the project's soundtrack (the defaults when it has none)."""
+    settings = content.soundtrack.settings if content.soundtrack else SoundtrackSettings()
+    return mix_settings(settings)
 
 
 def song_analysis(layout: ProjectLayout, soundtrack: Soundtrack) -> MusicAnalysis:

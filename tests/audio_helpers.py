@@ -39,3 +39,8 @@ def make_song(
         what=f"making {path.name}",
     )
     return path
+
+
+def video_packets(path: Path) -> bytes:
+    """The video stream's packets as they are stored: equal bytes mean a bit-for-bit copy."""
+    return run_ffmpeg(["-i", path, "-map", "0:v", "-c", "copy", "-f", "h264", "-"]).stdout

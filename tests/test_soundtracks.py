@@ -10,14 +10,22 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
-from audio_helpers import make_song
+from audio_helpers import make_song, video_packets
 
 from avpe_desktop import soundtracks
 from avpe_desktop.domain import Content, LoudnessPreset, SoundtrackSettings
 from avpe_desktop.media.audio_check import AudioFileError
 from avpe_desktop.media.beats import MusicAnalysis
-from avpe_desktop.soundtracks import attach_soundtrack, mix_settings, song_analysis, soundtrack_path
+from avpe_desktop.media.encode import write_video
+from avpe_desktop.soundtracks import (
+    attach_soundtrack,
+    mix_settings,
+    score_video,
+    song_analysis,
+    soundtrack_path,
+)
 from avpe_desktop.storage.atomic import atomic_write_text
 from avpe_desktop.storage.layout import ProjectLayout, allocate_project_folder
 from avpe_desktop.testing.sample_script import garden_script
@@ -199,3 +207,25 @@ def test_a_songs_analysis_is_made_once_and_a_damaged_cache_is_made_again(
     cache.write_text("{not json", encoding="utf-8")
     assert song_analysis(layout, content.soundtrack) == made
     assert len(calls) == 2
+
+
+def test_scoring_mixes_the_projects_song_under_the_video_with_the_picture_copied(
+    layout: ProjectLayout, tmp_path: Path
+) -> None:
+    content, _ = attach_soundtrack(
+        layout,
+        make_song(tmp_path / "a.wav", 3.0),
+        SoundtrackSettings(loudness=LoudnessPreset.PODCAST),
+    )
+    video = tmp_path / "clip.mp4"
+    frames = (np.full((64, 96, 3), 5 * i, np.uint8) for i in range(48))
+    write_video(video, frames, 24.0, audio=np.zeros((96_000, 2), np.float32))
+    out = layout.scored_video(video)
+
+    report = score_video(layout, content, video, out)
+
+    assert out.name == "clip_music.mp4" and out.is_file()
+    assert abs(report.integrated_lufs - -16.0) <= 1.0
+    assert video_packets(out) == video_packets(video)
+    with pytest.raises(ValueError, match="no soundtrack"):
+        score_video(layout, garden_script(3), video, out)

@@ -176,6 +176,12 @@ class ProjectLayout:
         source = merged or self.merged_video
         return source.with_name(f"{source.stem}_{aspect.replace(':', 'x')}.mp4")
 
+    def scored_video(self, source: Path) -> Path:
+        """A merged (or reframed) video with the project's soundtrack mixed in, beside it,
+        e.g. `..._complete_music.mp4`: the source keeps the clips' own sound, so a new song
+        is mixed from it again without a render."""
+        return source.with_name(f"{source.stem}_music.mp4")
+
     def segment_video(self, segment: int) -> Path:
         return self.videos_dir / f"{self.stem}_segment_{_segment_number(segment)}.mp4"
 

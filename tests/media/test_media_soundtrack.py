@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_helpers import video_packets
 from media_helpers import MakeClip, sweep_frames
 
 from avpe_desktop.domain.soundtrack import LoudnessTarget
 from avpe_desktop.media.encode import write_video
-from avpe_desktop.media.ffmpeg import MediaError, run_ffmpeg
+from avpe_desktop.media.ffmpeg import MediaError
 from avpe_desktop.media.loudness import PRESETS, measure_loudness
 from avpe_desktop.media.mix import MixSettings, mix_soundtrack
 from avpe_desktop.media.pcm import read_pcm
@@ -76,10 +77,6 @@ def band_db(pcm: np.ndarray, begin: float, end: float, freq: float) -> float:
     freqs = np.fft.rfftfreq(window.size, 1 / RATE)
     power = spectrum[np.abs(freqs - freq) <= 20].sum()
     return float(10 * np.log10(power + 1e-20))
-
-
-def video_packets(path: Path) -> bytes:
-    return run_ffmpeg(["-i", path, "-map", "0:v", "-c", "copy", "-f", "h264", "-"]).stdout
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
