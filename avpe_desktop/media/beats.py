@@ -22,8 +22,8 @@ from typing import Any, Literal, cast, get_args
 import numpy as np
 import numpy.typing as npt
 
-from avpe_desktop.media.ffmpeg import FFmpegError, MediaError, run_ffmpeg
-from avpe_desktop.media.probe import failure_reason, require_file
+from avpe_desktop.media.ffmpeg import MediaError
+from avpe_desktop.media.pcm import read_pcm
 
 SAMPLE_RATE = 22050
 # 11.6 ms frames at 22050 Hz: librosa's default of 512 samples (23 ms) leaves too little room
@@ -101,23 +101,12 @@ def _energy(value: object) -> Energy:
 
 def decode_mono(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE) -> FloatArray:
     """The first audio stream of `path` as mono float samples in [-1, 1]."""
-    p = require_file(path)
     try:
-        result = run_ffmpeg(
-            ["-i", p, "-map", "0:a:0", "-ac", "1", "-ar", str(sample_rate), "-f", "f32le", "-"],
-            what=f"reading {p.name}",
-        )
-    except FFmpegError as exc:
-        if "matches no streams" in exc.stderr_tail:
-            problem = "it has no sound in it."
-        elif "Invalid data found" in exc.stderr_tail:
-            problem = "it is damaged, or not an audio file at all."
-        else:
-            problem = failure_reason(exc.stderr_tail)
-        raise MusicAnalysisError(f"{p.name} could not be read as audio: {problem}") from exc
-    samples = np.frombuffer(result.stdout, dtype="<f4").astype(np.float32)
+        samples = read_pcm(path, rate=sample_rate, channels=1)[:, 0]
+    except MediaError as exc:
+        raise MusicAnalysisError(str(exc)) from exc
     if samples.size == 0:
-        raise MusicAnalysisError(f"{p.name} holds no sound: its audio is empty.")
+        raise MusicAnalysisError(f"{Path(path).name} holds no sound: its audio is empty.")
     return samples
 
 

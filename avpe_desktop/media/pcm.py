@@ -14,17 +14,25 @@ import numpy as np
 
 from avpe_desktop.media.encode import DEFAULT_SAMPLE_RATE
 from avpe_desktop.media.ffmpeg import FFmpegError, MediaError, run_ffmpeg
+from avpe_desktop.media.probe import failure_reason, require_file
 
 CHANNELS = 2
 RAW_FORMAT = ["-f", "f32le", "-ar", str(DEFAULT_SAMPLE_RATE), "-ac", str(CHANNELS)]
+"""How the mix is handed to ffmpeg: 32-bit float, stereo, 48 kHz."""
 
 
 def read_pcm(
-    path: str | os.PathLike[str], *, start: float = 0.0, seconds: float | None = None
+    path: str | os.PathLike[str],
+    *,
+    start: float = 0.0,
+    seconds: float | None = None,
+    rate: int = DEFAULT_SAMPLE_RATE,
+    channels: int = CHANNELS,
 ) -> np.ndarray:
     """The first audio stream of `path` from `start` for `seconds` (to its end when None), as
-    (samples, 2) float32 at 48 kHz; empty when `start` is past the end."""
-    source = Path(path)
+    (samples, channels) float32 at `rate` (the mix's layout by default); empty when `start` is
+    past the end. A file that cannot be read raises MediaError saying why in words."""
+    source = require_file(path)
     window = ["-t", f"{seconds:.6f}"] if seconds is not None else []
     try:
         result = run_ffmpeg(
@@ -36,14 +44,24 @@ def read_pcm(
                 source,
                 "-map",
                 "0:a:0",
-                *RAW_FORMAT,
+                *_raw_format(rate, channels),
                 "-",
             ],
             what=f"reading the sound of {source.name}",
         )
     except FFmpegError as exc:
-        raise MediaError(f"the sound of {source.name} could not be read") from exc
-    return np.frombuffer(result.stdout, dtype="<f4").reshape(-1, CHANNELS)
+        if "matches no streams" in exc.stderr_tail:
+            problem = "it has no sound in it."
+        elif "Invalid data found" in exc.stderr_tail:
+            problem = "it is damaged, or not an audio file at all."
+        else:
+            problem = failure_reason(exc.stderr_tail)
+        raise MediaError(f"{source.name} could not be read as audio: {problem}") from exc
+    return np.frombuffer(result.stdout, dtype="<f4").reshape(-1, channels)
+
+
+def _raw_format(rate: int, channels: int) -> list[str]:
+    return ["-f", "f32le", "-ar", str(rate), "-ac", str(channels)]
 
 
 def write_pcm(path: Path, pcm: np.ndarray) -> None:

@@ -166,7 +166,7 @@ def test_unreadable_song_is_refused_and_the_old_export_kept(
     out = tmp_path / "out.mp4"
     out.write_bytes(b"the previous export")
     (tmp_path / "notes.mp3").write_text("not a song")
-    with pytest.raises(MediaError, match=r"the sound of notes\.mp3 could not be read"):
+    with pytest.raises(MediaError, match=r"notes\.mp3 could not be read as audio: it is damaged"):
         mix_soundtrack(video, tmp_path / "notes.mp3", out)
     assert out.read_bytes() == b"the previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp3", "out.mp4", "render.mp4"]
